@@ -1,0 +1,50 @@
+"""explain: explanations and audits of PyTorch models.
+
+Example:
+    >>> import explain
+    >>> "saliency" in explain.methods()
+    True
+"""
+
+from __future__ import annotations
+
+from .data import Dataset
+from .errors import (
+    DataError,
+    ExplainError,
+    InputError,
+    MethodError,
+    MissingDependencyError,
+    ModelFormatError,
+    UnsafeModelError,
+)
+from .examples import examples, load_example
+from .gradients import attribute, method_info, methods
+from .loading import load_dataset, load_model, save_model, shared_mode
+from .model import Model
+from .results import Attribution
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Attribution",
+    "DataError",
+    "Dataset",
+    "ExplainError",
+    "InputError",
+    "MethodError",
+    "MissingDependencyError",
+    "Model",
+    "ModelFormatError",
+    "UnsafeModelError",
+    "attribute",
+    "examples",
+    "load_dataset",
+    "load_example",
+    "load_model",
+    "method_info",
+    "methods",
+    "save_model",
+    "shared_mode",
+    "__version__",
+]

@@ -1,0 +1,265 @@
+"""The attribution methods: one small runner per method, each calling Captum.
+
+Every runner has the same signature, ``run(call) -> (attributions, delta)``, where
+``call`` holds the forward module, the inputs (raw tensors, or token embeddings for
+text), baselines, targets and the user's options. :mod:`explain.gradients` does the
+validation, batching and result assembly; this module is the registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from .model import Model
+
+
+@dataclass
+class Call:
+    """Everything one runner needs for one batch of examples."""
+
+    model: Model
+    x: torch.Tensor
+    target: torch.Tensor
+    baseline: torch.Tensor
+    background: torch.Tensor | None
+    feature_mask: torch.Tensor | None
+    extra: tuple[Any, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def forward(self) -> nn.Module:
+        return self.model.forward_module
+
+    @property
+    def extra_args(self) -> tuple[Any, ...] | None:
+        return self.extra or None
+
+
+Result = tuple[torch.Tensor, "torch.Tensor | None"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registry entry: how to run the method and what it needs from the model."""
+
+    name: str
+    run: Callable[[Call], Result]
+    captum: str
+    summary: str
+    gradients: bool = True
+    hooks: bool = False
+    baseline: bool = False
+    background: bool = False
+    stochastic: bool = False
+    per_example: bool = False
+    modalities: tuple[str, ...] = ("tabular", "image", "text")
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+def _saliency(c: Call) -> Result:
+    from captum.attr import Saliency
+
+    a = Saliency(c.forward).attribute(
+        c.x, target=c.target, abs=c.options["abs"], additional_forward_args=c.extra_args
+    )
+    return a, None
+
+
+def _input_x_gradient(c: Call) -> Result:
+    from captum.attr import InputXGradient
+
+    return InputXGradient(c.forward).attribute(c.x, target=c.target, additional_forward_args=c.extra_args), None
+
+
+def _integrated_gradients(c: Call) -> Result:
+    from captum.attr import IntegratedGradients
+
+    o = c.options
+    a, delta = IntegratedGradients(c.forward).attribute(
+        c.x, baselines=c.baseline, target=c.target, additional_forward_args=c.extra_args,
+        n_steps=o["n_steps"], method=o["integration"], internal_batch_size=o["batch_size"],
+        return_convergence_delta=True,
+    )
+    return a, delta
+
+
+def _deeplift(c: Call) -> Result:
+    from captum.attr import DeepLift
+
+    a, delta = DeepLift(c.forward, multiply_by_inputs=c.options["multiply_by_inputs"]).attribute(
+        c.x, baselines=c.baseline, target=c.target, return_convergence_delta=True
+    )
+    return a, delta
+
+
+def _deeplift_shap(c: Call) -> Result:
+    from captum.attr import DeepLiftShap
+
+    a = DeepLiftShap(c.forward).attribute(c.x, baselines=c.background, target=c.target)
+    return a, None
+
+
+def _gradient_shap(c: Call) -> Result:
+    from captum.attr import GradientShap
+
+    o = c.options
+    a = GradientShap(c.forward).attribute(
+        c.x, baselines=c.background, target=c.target, n_samples=o["n_samples"], stdevs=o["stdevs"]
+    )
+    return a, None
+
+
+def _smoothgrad(c: Call) -> Result:
+    from captum.attr import NoiseTunnel, Saliency
+
+    o = c.options
+    a = NoiseTunnel(Saliency(c.forward)).attribute(
+        c.x, nt_type="smoothgrad", nt_samples=o["nt_samples"], stdevs=o["stdevs"],
+        nt_samples_batch_size=o["batch_size"], target=c.target, abs=o["abs"],
+        additional_forward_args=c.extra_args,
+    )
+    return a, None
+
+
+def _guided_backprop(c: Call) -> Result:
+    from captum.attr import GuidedBackprop
+
+    return GuidedBackprop(c.forward).attribute(c.x, target=c.target), None
+
+
+def _deconvolution(c: Call) -> Result:
+    from captum.attr import Deconvolution
+
+    return Deconvolution(c.forward).attribute(c.x, target=c.target), None
+
+
+def _grad_cam(c: Call) -> Result:
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    layer = c.options["layer_module"]
+    cam = LayerGradCam(c.forward, layer).attribute(
+        c.x, target=c.target, relu_attributions=c.options["relu_attributions"]
+    )
+    if cam.ndim != 4:
+        raise ValueError(f"Grad-CAM needs a convolutional layer with 4-D output, got {cam.ndim}-D")
+    cam = cam.sum(dim=1, keepdim=True)
+    cam = LayerAttribution.interpolate(cam, tuple(c.x.shape[2:]), interpolate_mode="bilinear")
+    channels = c.x.shape[1]
+    return (cam / channels).expand_as(c.x).detach(), None
+
+
+def _occlusion(c: Call) -> Result:
+    from captum.attr import Occlusion
+
+    o = c.options
+    a = Occlusion(c.forward).attribute(
+        c.x, sliding_window_shapes=tuple(o["window"]), strides=tuple(o["stride"]),
+        baselines=c.baseline, target=c.target, additional_forward_args=c.extra_args,
+        perturbations_per_eval=o["perturbations_per_eval"],
+    )
+    return a, None
+
+
+def _feature_ablation(c: Call) -> Result:
+    from captum.attr import FeatureAblation
+
+    a = FeatureAblation(c.forward).attribute(
+        c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
+        additional_forward_args=c.extra_args,
+        perturbations_per_eval=c.options["perturbations_per_eval"],
+    )
+    return a, None
+
+
+def _shapley_value_sampling(c: Call) -> Result:
+    from captum.attr import ShapleyValueSampling
+
+    o = c.options
+    a = ShapleyValueSampling(c.forward).attribute(
+        c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
+        additional_forward_args=c.extra_args, n_samples=o["n_samples"],
+        perturbations_per_eval=o["perturbations_per_eval"],
+    )
+    return a, None
+
+
+def _lime(c: Call) -> Result:
+    from captum.attr import Lime
+
+    o = c.options
+    a = Lime(c.forward).attribute(
+        c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
+        additional_forward_args=c.extra_args, n_samples=o["n_samples"],
+        perturbations_per_eval=o["perturbations_per_eval"],
+    )
+    return a, None
+
+
+def _kernel_shap(c: Call) -> Result:
+    from captum.attr import KernelShap
+
+    o = c.options
+    a = KernelShap(c.forward).attribute(
+        c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
+        additional_forward_args=c.extra_args, n_samples=o["n_samples"],
+        perturbations_per_eval=o["perturbations_per_eval"],
+    )
+    return a, None
+
+
+_NO_TEXT = ("tabular", "image")
+_EVALS = {"perturbations_per_eval": 64}
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in [
+        Method("saliency", _saliency, "Saliency", "gradient of the output",
+               defaults={"abs": True}),
+        Method("input_x_gradient", _input_x_gradient, "InputXGradient", "input times gradient"),
+        Method("integrated_gradients", _integrated_gradients, "IntegratedGradients",
+               "path integral of gradients from a baseline (completeness holds)",
+               baseline=True, defaults={"n_steps": 50, "integration": "gausslegendre"}),
+        Method("deeplift", _deeplift, "DeepLift", "DeepLift rescale rule against a baseline",
+               hooks=True, baseline=True, modalities=_NO_TEXT,
+               defaults={"multiply_by_inputs": True}),
+        Method("deeplift_shap", _deeplift_shap, "DeepLiftShap",
+               "DeepLift averaged over a background sample", hooks=True, background=True,
+               modalities=_NO_TEXT),
+        Method("gradient_shap", _gradient_shap, "GradientShap",
+               "expected gradients over a background sample", background=True,
+               stochastic=True, modalities=_NO_TEXT, defaults={"n_samples": 5, "stdevs": 0.0}),
+        Method("smoothgrad", _smoothgrad, "NoiseTunnel(Saliency)",
+               "gradients averaged over noisy copies of the input", stochastic=True,
+               defaults={"nt_samples": 25, "stdevs": None, "abs": False}),
+        Method("guided_backprop", _guided_backprop, "GuidedBackprop",
+               "gradients with negative signals cut at every ReLU", hooks=True,
+               modalities=_NO_TEXT),
+        Method("deconvolution", _deconvolution, "Deconvolution",
+               "deconvnet: ReLU applied to the backward signal", hooks=True, modalities=_NO_TEXT),
+        Method("grad_cam", _grad_cam, "LayerGradCam",
+               "class activation map of a convolutional layer, upsampled to the image",
+               hooks=True, modalities=("image",),
+               defaults={"layer": None, "relu_attributions": True}),
+        Method("occlusion", _occlusion, "Occlusion", "output change when a sliding window is "
+               "replaced by the baseline", gradients=False, baseline=True,
+               defaults={"window": None, "stride": None, **_EVALS}),
+        Method("feature_ablation", _feature_ablation, "FeatureAblation",
+               "output change when each feature (patch, token) is replaced by the baseline",
+               gradients=False, baseline=True, defaults={"patch": None, **_EVALS}),
+        Method("shapley_value_sampling", _shapley_value_sampling, "ShapleyValueSampling",
+               "Shapley values estimated from random feature orderings", gradients=False,
+               baseline=True, stochastic=True,
+               defaults={"n_samples": 25, "patch": None, **_EVALS}),
+        Method("lime", _lime, "Lime", "a weighted linear surrogate fitted around the example",
+               gradients=False, baseline=True, stochastic=True, per_example=True,
+               defaults={"n_samples": 200, "patch": None, **_EVALS}),
+        Method("kernel_shap", _kernel_shap, "KernelShap",
+               "Shapley values from a weighted linear regression over coalitions",
+               gradients=False, baseline=True, stochastic=True, per_example=True,
+               defaults={"n_samples": 200, "patch": None, **_EVALS}),
+    ]
+}

@@ -1,0 +1,134 @@
+"""Can a method serve a model? Refuse clearly rather than return a silently wrong answer.
+
+Hook-based methods (DeepLift, guided backprop, deconvolution, Grad-CAM) only see
+nonlinearities that run as ``nn.Module`` layers. A network that calls
+``torch.relu`` or ``F.softmax`` directly in ``forward`` would get plain gradients
+for those layers without any warning from Captum, so we look for such calls by
+running one example under a :class:`torch.overrides.TorchFunctionMode` and refuse
+the method when we find them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from .errors import MethodError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._captum_methods import Method
+    from ._inputs import Batch
+    from .model import Model
+
+# function names that are nonlinear and that DeepLift / guided backprop handle only as modules
+_NONLINEAR = {
+    "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "leaky_relu", "gelu",
+    "silu", "mish", "softplus", "hardtanh", "relu6", "selu", "celu", "max_pool1d", "max_pool2d",
+    "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+}
+_NONLINEAR_MODULES = (
+    nn.ReLU, nn.ReLU6, nn.ELU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.Softmax, nn.LogSoftmax,
+    nn.GELU, nn.SiLU, nn.Mish, nn.Softplus, nn.Hardtanh, nn.SELU, nn.CELU,
+    nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d,
+)
+
+
+def check_method(model: "Model", spec: "Method", *, probe: bool, example: "Batch | None" = None) -> None:
+    """Raise MethodError when ``spec`` cannot give a correct answer on ``model``."""
+    from ._captum_methods import METHODS
+
+    if model.modality not in spec.modalities:
+        raise MethodError(
+            f"{spec.name} does not serve {model.modality} models; it supports "
+            f"{list(spec.modalities)}. For {model.modality} models use one of "
+            f"{[m for m, s in METHODS.items() if model.modality in s.modalities][:6]}."
+        )
+    if spec.gradients and not model.differentiable:
+        black_box = [m for m, s in METHODS.items() if not s.gradients]
+        raise MethodError(
+            f"{spec.name} needs gradients, but this {model.format} model runs as a black box. "
+            f"Use a perturbation method ({black_box}), or load the model in a differentiable "
+            "format (torch.export .pt2, safetensors, or ONNX with onnx2torch installed)."
+        )
+    if spec.hooks and not model.supports_hooks:
+        hook_free = [m for m, s in METHODS.items() if not s.hooks and model.modality in s.modalities]
+        raise MethodError(
+            f"{spec.name} relies on module hooks, and {model.hook_limitation}. Use a hook-free "
+            f"method ({hook_free}), or pass the live module with explain.Model(module, ...)."
+        )
+    if spec.name in ("guided_backprop", "deconvolution") and not any(
+        isinstance(m, nn.ReLU) for m in model.network.modules()
+    ):
+        raise MethodError(
+            f"{spec.name} changes the backward pass of nn.ReLU layers, and this model has none, "
+            "so it would silently equal plain gradients. Use saliency or integrated_gradients."
+        )
+    if spec.name == "grad_cam" and not probe:  # when listing methods; attribute checks the layer asked for
+        find_layer(model, None)
+    if probe and spec.hooks and example is not None:
+        found = functional_nonlinearities(model, example)
+        if found:
+            raise MethodError(
+                f"{spec.name} handles nonlinearities only as nn.Module layers, but the model calls "
+                f"{sorted(found)} as functions in forward(), which it would treat as linear and give "
+                "a wrong answer. Replace those calls with modules (nn.ReLU(), nn.Softmax(dim)...), "
+                "or use a hook-free method such as integrated_gradients."
+            )
+
+
+class _Recorder(TorchFunctionMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = 0
+        self.found: set[str] = set()
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        name = getattr(func, "__name__", "")
+        if self.inside == 0 and name in _NONLINEAR:
+            self.found.add(name)
+        return func(*args, **(kwargs or {}))
+
+
+def functional_nonlinearities(model: "Model", example: "Batch") -> set[str]:
+    """Names of nonlinear torch functions the model calls outside nonlinear modules."""
+    recorder = _Recorder()
+    handles = []
+
+    def enter(*_: Any) -> None:
+        recorder.inside += 1
+
+    def leave(*_: Any) -> None:
+        recorder.inside -= 1
+
+    for module in model.network.modules():
+        if isinstance(module, _NONLINEAR_MODULES):
+            handles.append(module.register_forward_pre_hook(enter))
+            handles.append(module.register_forward_hook(leave))
+    try:
+        with torch.no_grad(), recorder:
+            model.forward_module(*example.forward_args())
+    finally:
+        for h in handles:
+            h.remove()
+    return recorder.found
+
+
+def find_layer(model: "Model", layer: str | None) -> tuple[str, nn.Module]:
+    """The layer Grad-CAM explains: ``layer`` by name, or the last Conv2d of the network."""
+    named = dict(model.network.named_modules())
+    if layer is not None:
+        if layer not in named:
+            convs = [n for n, m in named.items() if isinstance(m, nn.Conv2d)]
+            raise MethodError(f"No layer named {layer!r} in the model. Convolutional layers: {convs}.")
+        return layer, named[layer]
+    convs = [(n, m) for n, m in named.items() if isinstance(m, nn.Conv2d)]
+    if not convs:
+        raise MethodError(
+            "grad_cam needs a convolutional layer (nn.Conv2d) and the model has none. Pass "
+            "layer='name' for another layer with a (batch, channels, h, w) output, or use "
+            "integrated_gradients."
+        )
+    return convs[-1]

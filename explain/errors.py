@@ -1,0 +1,57 @@
+"""Errors raised by the explain package.
+
+Every error a user can meet is an :class:`ExplainError`. Subclasses also derive
+from the built-in exception that fits (``ValueError``, ``TypeError``,
+``ImportError``) so that ordinary ``except ValueError`` code keeps working.
+
+A message always says three things: what was wrong, what was expected, and how
+to fix it.
+
+Example:
+    >>> import explain
+    >>> try:
+    ...     explain.attribute(None, [[1.0]], method="no_such_method")
+    ... except explain.ExplainError as err:
+    ...     print(type(err).__name__)
+    MethodError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ExplainError",
+    "ModelFormatError",
+    "UnsafeModelError",
+    "DataError",
+    "MethodError",
+    "InputError",
+    "MissingDependencyError",
+]
+
+
+class ExplainError(Exception):
+    """Base class of every error the explain package raises on purpose."""
+
+
+class ModelFormatError(ExplainError, ValueError):
+    """A model file could not be recognised or read."""
+
+
+class UnsafeModelError(ExplainError, ValueError):
+    """A model file was refused because loading it could run code."""
+
+
+class DataError(ExplainError, ValueError):
+    """A dataset could not be read, or does not fit the model."""
+
+
+class MethodError(ExplainError, ValueError):
+    """An explanation method is unknown, or cannot serve this model."""
+
+
+class InputError(ExplainError, TypeError):
+    """Inputs or options have the wrong type or shape."""
+
+
+class MissingDependencyError(ExplainError, ImportError):
+    """An optional dependency is needed for this feature and is not installed."""

@@ -1,0 +1,60 @@
+"""The bundled examples: small trained models with held-out data, ready to explain.
+
+Example:
+    >>> import explain
+    >>> sorted(explain.examples())
+    ['breast_cancer', 'diabetes', 'digits', 'sentiment']
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .data import Dataset
+from .errors import InputError
+from .model import Model
+
+__all__ = ["examples", "load_example", "examples_folder"]
+
+_DATA_FILES = {
+    "breast_cancer": ("data.csv", {"target": "label"}),
+    "diabetes": ("data.csv", {"target": "target"}),
+    "digits": ("data.npz", {}),
+    "sentiment": ("data.csv", {"target": "label", "text": "text"}),
+}
+
+
+def examples_folder() -> Path:
+    """Where the bundled examples live: ``$EXPLAIN_EXAMPLES`` or ``models/`` beside the package."""
+    env = os.environ.get("EXPLAIN_EXAMPLES")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def examples() -> list[str]:
+    """Names of the bundled examples."""
+    return list(_DATA_FILES)
+
+
+def load_example(name: str) -> tuple[Model, Dataset]:
+    """Load a bundled example's model and its held-out dataset.
+
+    Raises:
+        InputError: the name is not a bundled example, or the files are missing.
+    """
+    from .loading import load_dataset, load_model
+
+    if name not in _DATA_FILES:
+        raise InputError(f"No bundled example {name!r}; choose one of {examples()}.")
+    folder = examples_folder() / name
+    data_file, options = _DATA_FILES[name]
+    if not (folder / "model").is_dir() or not (folder / data_file).exists():
+        raise InputError(
+            f"The files of example {name!r} are not in {folder}. Run from a source checkout "
+            "(pip install -e .), set EXPLAIN_EXAMPLES to the models/ folder, or retrain them "
+            "with: python models/train.py"
+        )
+    model = load_model(folder / "model")
+    data = load_dataset(folder / data_file, **options)
+    model.source = f"example:{name}"
+    return model, data

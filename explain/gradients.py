@@ -1,0 +1,344 @@
+"""Attributions through Captum behind one registry: ``explain.attribute`` and ``explain.methods``.
+
+Example:
+    >>> import torch, explain
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 1, bias=False))
+    >>> with torch.no_grad():
+    ...     net[0].weight[:] = torch.tensor([[2.0, -3.0]])
+    >>> model = explain.Model(net, task="regression")
+    >>> explain.attribute(model, [[1.0, 1.0]], method="input_x_gradient").values.tolist()
+    [[2.0, -3.0]]
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from ._captum_methods import METHODS, Call, Method
+from ._checks import check_method, find_layer
+from ._inputs import Batch, prepare
+from .errors import InputError, MethodError
+from .model import Model
+from .results import Attribution
+
+__all__ = ["attribute", "methods", "method_info"]
+
+
+def methods(model: Model | None = None) -> list[str]:
+    """Names of every attribution method; with a model, only those that can serve it.
+
+    Example:
+        >>> "integrated_gradients" in methods()
+        True
+    """
+    if model is None:
+        return list(METHODS)
+    served = []
+    for name, method in METHODS.items():
+        try:
+            check_method(model, method, probe=False)
+        except MethodError:
+            continue
+        served.append(name)
+    return served
+
+
+def method_info(name: str) -> dict[str, Any]:
+    """What a method computes, its Captum class, what it needs, and its default options."""
+    m = _lookup(name)
+    return {
+        "name": m.name, "captum": m.captum, "summary": m.summary, "needs_gradients": m.gradients,
+        "needs_hooks": m.hooks, "baseline": m.baseline, "background": m.background,
+        "stochastic": m.stochastic, "modalities": m.modalities, "defaults": dict(m.defaults),
+    }
+
+
+def _lookup(name: str) -> Method:
+    if not isinstance(name, str) or name not in METHODS:
+        close = difflib.get_close_matches(str(name), list(METHODS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise MethodError(f"Unknown method {name!r}.{hint} Choose one of {list(METHODS)}.")
+    return METHODS[name]
+
+
+def attribute(
+    model: Model,
+    inputs: Any,
+    *,
+    method: str = "integrated_gradients",
+    target: int | np.ndarray | list[int] | None = None,
+    baseline: Any = None,
+    background: Any = None,
+    batch_size: int = 64,
+    seed: int = 0,
+    progress: Callable[[float], None] | None = None,
+    **options: Any,
+) -> Attribution:
+    """Attribute the model's output for ``target`` to each input feature, pixel or token.
+
+    Args:
+        model: an :class:`explain.Model`.
+        inputs: a Dataset (or slice), tensor, ndarray, DataFrame, or list of strings (text).
+        method: a name from :func:`methods`.
+        target: output index to explain; None means the predicted class (classification)
+            or output 0 (regression); an int or one int per example picks others.
+        baseline: reference input for baseline methods: None or ``"zeros"`` (text: the
+            [PAD] token at every non-special position), ``"mean"`` (mean of the inputs),
+            a number, or an array of one example's shape.
+        background: examples for DeepLiftShap / GradientShap (default: up to 32 of the
+            inputs, sampled with ``seed``).
+        batch_size: examples per Captum call, which bounds memory.
+        seed: seeds torch's generator so stochastic methods repeat exactly.
+        progress: called with the fraction done after each batch.
+        **options: method options (see ``method_info(method)["defaults"]``), passed on.
+
+    Returns:
+        An :class:`Attribution` with values of the inputs' shape (text: one per token).
+
+    Raises:
+        MethodError: the method is unknown or cannot serve this model (and says which can).
+        DataError, InputError: the inputs do not fit the model.
+    """
+    if not isinstance(model, Model):
+        raise InputError(
+            f"attribute needs an explain.Model, got {type(model).__name__}. Wrap a module with "
+            "explain.Model(module, task=..., modality=...) or load one with explain.load_model."
+        )
+    spec = _lookup(method)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    unknown = set(options) - set(spec.defaults)
+    if unknown:
+        raise InputError(
+            f"{method} takes the options {sorted(spec.defaults) or 'none'}, not {sorted(unknown)}."
+        )
+    batch = prepare(model, inputs)
+    check_method(model, spec, probe=True, example=batch.slice(0, 1))
+    opts = {**spec.defaults, **options, "batch_size": batch_size}
+    torch.manual_seed(seed)
+    outputs_all = _outputs(model, batch, batch_size)
+    targets = _targets(model, target, outputs_all, batch.n)
+    space = _Space(model, batch)
+    _fill_options(model, spec, opts, space)
+    background_t = _background(spec, background, space, seed) if spec.background else None
+
+    values, deltas, bases = [], [], []
+    for start in range(0, batch.n, batch_size):
+        part = batch.slice(start, start + batch_size)
+        x = space.inputs(part)
+        call = Call(
+            model=model, x=x, target=targets[start : start + batch_size],
+            baseline=space.baseline(part, baseline) if spec.baseline else torch.zeros_like(x),
+            background=background_t, feature_mask=space.feature_mask(part, opts),
+            extra=space.extra(part), options=opts,
+        )
+        values_b, delta_b = _run(spec, call)
+        values.append(values_b.detach())
+        if spec.baseline or spec.background:
+            bases.append(_base_values(call, spec))
+        if delta_b is not None:
+            deltas.append(delta_b.detach().reshape(-1))
+        if progress is not None:
+            progress(min(1.0, (start + part.n) / batch.n))
+
+    raw = torch.cat(values)
+    outputs = outputs_all[torch.arange(batch.n), targets.cpu()].numpy()
+    base = torch.cat(bases).cpu().numpy() if bases else None
+    delta = torch.cat(deltas).cpu().numpy() if deltas else None
+    values_np = space.to_values(raw)
+    if delta is None and base is not None and method in _COMPLETE:
+        delta = values_np.reshape(batch.n, -1).sum(axis=1) - (outputs - base)
+    params = {k: v for k, v in opts.items() if k != "layer_module"}
+    params.update(seed=seed, baseline=_describe(baseline), captum=spec.captum)
+    return Attribution(
+        values=values_np, method=method, target=targets.cpu().numpy(), modality=model.modality,
+        inputs=None if model.modality == "text" else batch.x.detach().cpu().numpy(),
+        feature_names=model.feature_names, class_names=model.class_names,
+        tokens=batch.tokens, base_values=base, delta=delta, outputs=outputs, params=params,
+    )
+
+
+# methods whose attributions should sum to output minus baseline output
+_COMPLETE = {"deeplift_shap", "gradient_shap", "shapley_value_sampling", "kernel_shap"}
+
+
+def _run(spec: Method, call: Call) -> tuple[torch.Tensor, torch.Tensor | None]:
+    with warnings.catch_warnings():
+        # Captum warns on every call that it set requires_grad and attached hooks; both
+        # are expected here and would drown the user's own warnings.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"captum\.")
+        if spec.per_example and call.x.shape[0] > 1:
+            outs = [_run(spec, _one(call, i))[0] for i in range(call.x.shape[0])]
+            return torch.cat(outs), None
+        grad = torch.enable_grad() if spec.gradients else torch.no_grad()
+        with grad:
+            return spec.run(call)
+
+
+def _one(call: Call, i: int) -> Call:
+    def pick(t: Any) -> Any:
+        return t[i : i + 1] if isinstance(t, torch.Tensor) and t.shape[0] == call.x.shape[0] else t
+
+    return Call(
+        model=call.model, x=call.x[i : i + 1], target=call.target[i : i + 1],
+        baseline=pick(call.baseline), background=call.background,
+        feature_mask=pick(call.feature_mask), extra=tuple(pick(e) for e in call.extra),
+        options=call.options,
+    )
+
+
+def _outputs(model: Model, batch: Batch, batch_size: int) -> torch.Tensor:
+    outs = []
+    with torch.no_grad():
+        for start in range(0, batch.n, batch_size):
+            part = batch.slice(start, start + batch_size)
+            outs.append(model.forward_module(*part.forward_args()).float().cpu())
+    return torch.cat(outs)
+
+
+def _targets(model: Model, target: Any, outputs: torch.Tensor, n: int) -> torch.Tensor:
+    k = outputs.shape[1]
+    if target is None:
+        t = outputs.argmax(dim=1) if model.task == "classification" else torch.zeros(n, dtype=torch.long)
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(target), dtype=torch.long).reshape(-1)
+        except (TypeError, ValueError) as err:
+            raise InputError(f"target must be None, an int, or one int per example; got {target!r}.") from err
+        if t.numel() == 1:
+            t = t.expand(n).clone()
+        if t.numel() != n:
+            raise InputError(f"target has {t.numel()} entries but there are {n} examples; give one per example.")
+    if ((t < 0) | (t >= k)).any():
+        names = f" ({list(model.class_names)})" if model.class_names else ""
+        raise InputError(f"target must be between 0 and {k - 1}: the model has {k} outputs{names}.")
+    return t.to(model.device)
+
+
+def _base_values(call: Call, spec: Method) -> torch.Tensor:
+    with torch.no_grad():
+        if spec.background:
+            out = call.forward(call.background)
+            return out[:, call.target].mean(dim=0).float().cpu()
+        out = call.forward(call.baseline, *call.extra)
+        return out[torch.arange(out.shape[0]), call.target].float().cpu()
+
+
+def _describe(baseline: Any) -> Any:
+    if baseline is None or isinstance(baseline, (str, int, float)):
+        return baseline if baseline is not None else "zeros"
+    return "array"
+
+
+def _background(spec: Method, background: Any, space: "_Space", seed: int) -> torch.Tensor:
+    if background is None:
+        x = space.inputs(space.batch)
+        generator = np.random.default_rng(seed)
+        rows = generator.choice(x.shape[0], size=min(32, x.shape[0]), replace=False)
+        bg = x[torch.as_tensor(np.sort(rows))].detach()
+    else:
+        bg = prepare(space.model, background).x
+    if bg.shape[0] < 2 and spec.name == "deeplift_shap":
+        bg = torch.cat([bg, torch.zeros_like(bg)])
+    return bg
+
+
+def _fill_options(model: Model, spec: Method, opts: dict[str, Any], space: "_Space") -> None:
+    """Fill the data-dependent defaults (noise level, window, layer)."""
+    shape = space.example_shape
+    if spec.name == "smoothgrad" and opts["stdevs"] is None:
+        x = space.inputs(space.batch)
+        opts["stdevs"] = float(0.15 * (x.max() - x.min()).item()) or 0.15
+    if spec.name == "occlusion":
+        if model.modality == "image":
+            side = max(1, math.ceil(min(shape[1:]) / 8))
+            opts["window"] = opts["window"] or (shape[0], side, side)
+            opts["stride"] = opts["stride"] or (shape[0], max(1, side // 2), max(1, side // 2))
+        elif model.modality == "text":
+            opts["window"] = opts["window"] or (1, shape[-1])
+            opts["stride"] = opts["stride"] or (1, shape[-1])
+        else:
+            opts["window"] = opts["window"] or (1,)
+            opts["stride"] = opts["stride"] or (1,)
+    if spec.name == "grad_cam":
+        opts["layer"], opts["layer_module"] = find_layer(model, opts["layer"])
+
+
+class _Space:
+    """The space attributions are taken in: raw inputs, or token embeddings for text."""
+
+    def __init__(self, model: Model, batch: Batch) -> None:
+        self.model, self.batch = model, batch
+        first = self.inputs(batch.slice(0, 1))
+        self.example_shape = tuple(first.shape[1:])
+
+    def inputs(self, part: Batch) -> torch.Tensor:
+        if self.model.modality == "text":
+            return part.embed(part.x)
+        return part.x
+
+    def extra(self, part: Batch) -> tuple[Any, ...]:
+        return (part.attention_mask,) if self.model.modality == "text" else ()
+
+    def baseline(self, part: Batch, baseline: Any) -> torch.Tensor:
+        x = self.inputs(part)
+        if self.model.modality == "text":
+            if baseline not in (None, "zeros"):
+                raise InputError("Text baselines are fixed: [PAD] at every non-special token.")
+            return part.embed(_pad_ids(self.model, part))
+        if baseline is None or (isinstance(baseline, str) and baseline == "zeros"):
+            return torch.zeros_like(x)
+        if isinstance(baseline, str) and baseline == "mean":
+            return self.inputs(self.batch).mean(dim=0, keepdim=True).expand_as(x).clone()
+        if isinstance(baseline, str):
+            raise InputError(f"baseline must be None, 'zeros', 'mean', a number or an array; got {baseline!r}.")
+        if isinstance(baseline, (int, float)):
+            return torch.full_like(x, float(baseline))
+        b = torch.as_tensor(np.asarray(baseline), dtype=x.dtype, device=x.device)
+        if tuple(b.shape) == self.example_shape:
+            return b.unsqueeze(0).expand_as(x).clone()
+        raise InputError(f"baseline must have one example's shape {self.example_shape}; got {tuple(b.shape)}.")
+
+    def feature_mask(self, part: Batch, opts: dict[str, Any]) -> torch.Tensor | None:
+        if "patch" not in opts:
+            return None
+        x = self.inputs(part)
+        if self.model.modality == "text":
+            positions = torch.arange(x.shape[1], device=x.device)
+            return positions[None, :, None].expand_as(x).clone()
+        if self.model.modality == "image":
+            h, w = x.shape[2:]
+            side = int(opts["patch"] or max(1, math.ceil(min(h, w) / 8)))
+            opts["patch"] = side
+            rows = torch.arange(h, device=x.device) // side
+            cols = torch.arange(w, device=x.device) // side
+            grid = rows[:, None] * math.ceil(w / side) + cols[None, :]
+            return grid[None, None].expand_as(x).clone()
+        return None
+
+    def to_values(self, raw: torch.Tensor) -> np.ndarray:
+        """Text: sum over the embedding and left-align the real tokens; else as is."""
+        if self.model.modality != "text":
+            return raw.float().cpu().numpy()
+        per_token = raw.sum(dim=-1).float().cpu()
+        mask = self.batch.attention_mask.bool().cpu()
+        out = np.zeros((per_token.shape[0], int(mask.sum(dim=1).max())), dtype=np.float32)
+        for i in range(per_token.shape[0]):
+            row = per_token[i][mask[i]].numpy()
+            out[i, : len(row)] = row
+        return out
+
+
+def _pad_ids(model: Model, part: Batch) -> torch.Tensor:
+    tokenizer = model.tokenizer
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    special = torch.zeros_like(part.x, dtype=torch.bool)
+    for token_id in tokenizer.all_special_ids:
+        special |= part.x == token_id
+    return torch.where(special, part.x, torch.full_like(part.x, pad))

@@ -1,0 +1,79 @@
+"""The plot layer: pure functions from a result to a ``plotly.graph_objects.Figure``.
+
+Plots never run a model: they only read the arrays a result holds.
+
+Example:
+    >>> import numpy as np
+    >>> from explain.results import Attribution
+    >>> from explain import plots
+    >>> a = Attribution(values=np.array([[0.2, -0.7]]), method="saliency",
+    ...                 target=np.array([0]), modality="tabular")
+    >>> fig = plots.plot(a)
+    >>> fig.data[0].type
+    'bar'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from .image import image_heatmap
+from .tabular import beeswarm, feature_bars, global_importance
+from .text import token_strip
+
+if TYPE_CHECKING:  # pragma: no cover
+    import plotly.graph_objects as go
+
+    from ..results import Attribution
+
+__all__ = [
+    "plot",
+    "feature_bars",
+    "global_importance",
+    "beeswarm",
+    "image_heatmap",
+    "token_strip",
+]
+
+
+def plot(attr: "Attribution", index: int | None = None, **options: Any) -> "go.Figure":
+    """The natural plot of a result, chosen by its modality.
+
+    Tabular: :func:`feature_bars` of example ``index`` (or of the only row), else a
+    :func:`beeswarm` of all rows. Image: :func:`image_heatmap` of example ``index``
+    (default 0). Text: :func:`token_strip` of example ``index``, or of the first
+    examples when ``index`` is None.
+
+    Args:
+        attr: an Attribution.
+        index: the example to show, or None.
+        **options: passed to the chosen plot function.
+
+    Returns:
+        The figure.
+
+    Raises:
+        InputError: the result's modality is not tabular, image or text.
+
+    Example:
+        >>> import numpy as np
+        >>> from explain.results import Attribution
+        >>> a = Attribution(values=np.zeros((5, 2)), method="saliency",
+        ...                 target=np.zeros(5, dtype=int), modality="tabular")
+        >>> len(plot(a).data), plot(a, index=1).data[0].type
+        (2, 'bar')
+    """
+    if attr.modality == "tabular":
+        if index is not None or len(attr) == 1:
+            return feature_bars(attr, 0 if index is None else index, **options)
+        return beeswarm(attr, **options)
+    if attr.modality == "image":
+        return image_heatmap(attr, index or 0, **options)
+    if attr.modality == "text":
+        return token_strip(attr, indices=None if index is None else [index], **options)
+    raise InputError(
+        f"cannot plot modality {attr.modality!r}: expected 'tabular', 'image' or 'text'; "
+        f"build the Attribution with one of these modalities, or call a plot function "
+        f"from explain.plots directly."
+    )
