@@ -177,7 +177,7 @@ def _find_text_column(frame: pd.DataFrame) -> str | None:
 
 def _numeric_column(column: pd.Series) -> tuple[np.ndarray, bool]:
     """The column as floats (NaN where missing) and whether every value was a number."""
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+    if pd.api.types.is_numeric_dtype(column):  # booleans count as 0 / 1
         return column.to_numpy(dtype=np.float64, na_value=np.nan), True
     text = column.astype(str).str.strip()
     is_missing = text.str.lower().isin(MISSING_TOKENS)

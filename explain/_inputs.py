@@ -75,13 +75,15 @@ def _to_tensor(inputs: Any) -> torch.Tensor:
         x = inputs.detach()
     else:
         if hasattr(inputs, "to_numpy") and hasattr(inputs, "columns"):  # a DataFrame
-            bad = [c for c in inputs.columns if not np.issubdtype(inputs[c].dtype, np.number)]
+            import pandas as pd
+
+            bad = [c for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c])]
             if bad:
                 raise DataError(
                     f"Columns {bad} are not numeric. Drop them (or the target column) "
                     "before explaining, or load the file with explain.load_dataset."
                 )
-            inputs = inputs.to_numpy()
+            inputs = inputs.to_numpy(dtype=np.float32)
         if isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], str):
             raise InputError(
                 "Got a list of strings, but this model is not a text model. Pass numbers "

@@ -12,10 +12,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -121,7 +122,30 @@ def attribute(
     batch = prepare(model, inputs)
     check_method(model, spec, probe=True, example=batch.slice(0, 1))
     opts = {**spec.defaults, **options, "batch_size": batch_size}
-    torch.manual_seed(seed)
+    with _seeded(seed):
+        return _attribute(model, batch, spec, opts, target, baseline, background, seed, progress)
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed torch and numpy's global generators (Captum draws from both), then put
+    the caller's generator states back."""
+    state = np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(state)
+
+
+def _attribute(
+    model: Model, batch: Batch, spec: Method, opts: dict[str, Any], target: Any, baseline: Any,
+    background: Any, seed: int, progress: Callable[[float], None] | None,
+) -> Attribution:
+    method = spec.name
+    batch_size = opts["batch_size"]
     outputs_all = _outputs(model, batch, batch_size)
     targets = _targets(model, target, outputs_all, batch.n)
     space = _Space(model, batch)
@@ -139,7 +163,7 @@ def attribute(
             extra=space.extra(part), options=opts,
         )
         values_b, delta_b = _run(spec, call)
-        values.append(values_b.detach())
+        values.append(_share(values_b.detach(), call, spec))
         if spec.baseline or spec.background:
             bases.append(_base_values(call, spec))
         if delta_b is not None:
@@ -179,6 +203,18 @@ def _run(spec: Method, call: Call) -> tuple[torch.Tensor, torch.Tensor | None]:
         grad = torch.enable_grad() if spec.gradients else torch.no_grad()
         with grad:
             return spec.run(call)
+
+
+def _share(values: torch.Tensor, call: Call, spec: Method) -> torch.Tensor:
+    """Captum gives every element of a feature group (image patch, token embedding) the
+    whole group's attribution; divide it evenly so that values sum to the attribution."""
+    if call.feature_mask is not None:
+        mask = call.feature_mask[0]
+        sizes = torch.bincount(mask.flatten())[mask].to(values.dtype)
+        return values / sizes.unsqueeze(0)
+    if spec.name == "occlusion" and call.model.modality == "text":
+        return values / values.shape[-1]
+    return values
 
 
 def _one(call: Call, i: int) -> Call:

@@ -142,7 +142,9 @@ class Model:
         self.differentiable = differentiable
         self.source = source
         self.max_length = max_length
-        shape = tuple(int(s) for s in input_shape) if input_shape else _infer_input_shape(module)
+        shape = tuple(int(s) for s in input_shape) if input_shape else None
+        if shape is None and self.modality != "text":
+            shape = _infer_input_shape(module)
         if shape is None and self.feature_names and self.modality == "tabular":
             shape = (len(self.feature_names),)
         self.input_shape: tuple[int, ...] | None = shape
