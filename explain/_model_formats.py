@@ -230,6 +230,7 @@ def load_hf_folder(folder: Path, config: dict[str, Any]) -> tuple[nn.Module, dic
             )
         raise ModelFormatError("The Hugging Face folder has no *.safetensors weights file.")
     transformers = require("transformers", feature="Hugging Face models")
+    transformers.utils.logging.disable_progress_bar()
     architectures = " ".join(config.get("architectures") or [])
     kwargs = dict(local_files_only=True, trust_remote_code=False, use_safetensors=True)
     try:

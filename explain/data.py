@@ -35,7 +35,7 @@ def encode_labels(labels: Sequence[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
     Example:
         >>> y, names = encode_labels(["b", "NA", "b", "a"])
         >>> y.tolist(), names
-        ([2, 1, 2, 0], ('NA', 'a', 'b'))
+        ([2, 0, 2, 1], ('NA', 'a', 'b'))
     """
     text = [str(v) for v in labels]
     unique = set(text)

@@ -10,10 +10,10 @@ to fix it.
 Example:
     >>> import explain
     >>> try:
-    ...     explain.attribute(None, [[1.0]], method="no_such_method")
+    ...     explain.load_model(b"not a model")
     ... except explain.ExplainError as err:
-    ...     print(type(err).__name__)
-    MethodError
+    ...     print(type(err).__name__, isinstance(err, ValueError))
+    ModelFormatError True
 """
 
 from __future__ import annotations

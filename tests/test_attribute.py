@@ -72,7 +72,7 @@ def test_integrated_gradients_completeness(mlp: nn.Module, tabular_x: torch.Tens
     expected = a.outputs - a.base_values
     np.testing.assert_allclose(total, expected, atol=2e-3)
     np.testing.assert_allclose(a.delta, total - expected, atol=1e-4)
-    base = mlp(torch.zeros(1, 5))[0, a.target].detach().numpy()
+    base = mlp(torch.zeros(1, 5))[0, a.target.tolist()].detach().numpy()
     np.testing.assert_allclose(a.base_values, base, rtol=1e-5)
 
 

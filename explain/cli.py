@@ -1,0 +1,127 @@
+"""The ``explain`` command: inspect models and compute attributions from the shell.
+
+Example:
+    >>> from explain.cli import main
+    >>> main(["methods"]) == 0  # doctest: +ELLIPSIS
+    saliency ...
+    True
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from .errors import ExplainError
+
+EPILOG = """examples:
+  explain examples
+  explain info example:digits
+  explain methods model.pt2
+  explain attribute example:breast_cancer --method integrated_gradients --rows 50 --out attr.json --html attr.html
+  explain attribute model.pt2 holdout.csv --target label --method saliency --out attr.json
+
+MODEL is a file or folder (.pt2, TorchScript .pt, Hugging Face folder or .zip, ONNX, a folder with
+config.json + model.safetensors) or example:NAME for a bundled example. Pickle files are refused."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="explain",
+        description="Explain PyTorch models: Captum attributions, from Python, this command or the app.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("examples", help="list the bundled example models")
+    info = commands.add_parser("info", help="describe a model: format, task, inputs, classes")
+    info.add_argument("model")
+    listing = commands.add_parser("methods", help="list attribution methods (those a MODEL can serve)")
+    listing.add_argument("model", nargs="?")
+    attr = commands.add_parser("attribute", help="compute attributions and write JSON / HTML")
+    attr.add_argument("model", help="model file or folder, or example:NAME")
+    attr.add_argument("data", nargs="?", help="dataset file (not needed for example:NAME)")
+    attr.add_argument("--target", help="label column of a CSV / Parquet table")
+    attr.add_argument("--text", help="text column of a text CSV")
+    attr.add_argument("--method", default="integrated_gradients")
+    attr.add_argument("--rows", type=int, default=20, help="explain the first ROWS examples (default 20)")
+    attr.add_argument("--class", dest="target_class", type=int, help="output index to explain (default: predicted)")
+    attr.add_argument("--seed", type=int, default=0)
+    attr.add_argument("--out", help="write the attribution as JSON here")
+    attr.add_argument("--html", help="write the plot as a self-contained HTML file here (works offline)")
+    return parser
+
+
+def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
+    from .examples import load_example
+    from .loading import load_dataset, load_model
+
+    if args.model.startswith("example:"):
+        model, data = load_example(args.model.split(":", 1)[1])
+        if getattr(args, "data", None):
+            data = load_dataset(args.data, target=args.target, text=args.text)
+        return model, data
+    model = load_model(args.model)
+    if getattr(args, "data", None) is None:
+        return model, None
+    return model, load_dataset(args.data, target=args.target, text=args.text)
+
+
+def _progress(fraction: float) -> None:
+    bar = "#" * int(fraction * 30)
+    print(f"\r[{bar:<30}] {fraction:4.0%}", end="" if fraction < 1 else "\n", file=sys.stderr, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .examples import examples
+    from .gradients import attribute, method_info, methods
+
+    if args.command == "examples":
+        print("\n".join(examples()))
+        return 0
+    if args.command == "methods":
+        model = _model_and_data(args)[0] if args.model else None
+        for name in methods(model):
+            print(f"{name:24} {method_info(name)['summary']}")
+        return 0
+    model, data = _model_and_data(args)
+    if args.command == "info":
+        for key, value in model.describe().items():
+            print(f"{key:14} {value}")
+        return 0
+    if data is None:
+        raise ExplainError("attribute needs a dataset: explain attribute MODEL DATA (or MODEL = example:NAME).")
+    rows = data[: max(1, args.rows)]
+    print(f"explaining {len(rows)} examples with {args.method}", file=sys.stderr)
+    result = attribute(model, rows, method=args.method, target=args.target_class, seed=args.seed,
+                       progress=_progress)
+    if args.out:
+        result.to_json(args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.html:
+        result.plot().write_html(args.html, include_plotlyjs=True, full_html=True)
+        print(f"wrote {args.html}", file=sys.stderr)
+    if not args.out and not args.html:
+        json.dump(result.to_dict(), sys.stdout)
+        print()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 2 a user error)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return _run(args)
+    except ExplainError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
