@@ -23,17 +23,29 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._inputs import Batch
     from .model import Model
 
-# function names that are nonlinear and that DeepLift / guided backprop handle only as modules
+# nonlinear function names (aten overloads are compared without their ".default" suffix)
 _NONLINEAR = {
     "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "leaky_relu", "gelu",
     "silu", "mish", "softplus", "hardtanh", "relu6", "selu", "celu", "max_pool1d", "max_pool2d",
     "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
 }
-_NONLINEAR_MODULES = (
-    nn.ReLU, nn.ReLU6, nn.ELU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.Softmax, nn.LogSoftmax,
-    nn.GELU, nn.SiLU, nn.Mish, nn.Softplus, nn.Hardtanh, nn.SELU, nn.CELU,
-    nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d,
-)
+_RELU = {"relu", "relu_"}
+
+
+def _deeplift_modules() -> tuple[type, ...]:
+    """The module types DeepLift has a rule for (any other nonlinearity is wrong there)."""
+    from captum.attr._core.deep_lift import SUPPORTED_NON_LINEAR
+
+    return tuple(SUPPORTED_NON_LINEAR)
+
+
+# what each hook method needs: (modules whose inside is handled, function names to look for)
+_PROBES = {
+    "deeplift": (_deeplift_modules, _NONLINEAR),
+    "deeplift_shap": (_deeplift_modules, _NONLINEAR),
+    "guided_backprop": (lambda: (nn.ReLU,), _RELU),
+    "deconvolution": (lambda: (nn.ReLU,), _RELU),
+}
 
 
 def check_method(model: "Model", spec: "Method", *, probe: bool, example: "Batch | None" = None) -> None:
@@ -68,33 +80,38 @@ def check_method(model: "Model", spec: "Method", *, probe: bool, example: "Batch
         )
     if spec.name == "grad_cam" and not probe:  # when listing methods; attribute checks the layer asked for
         find_layer(model, None)
-    if probe and spec.hooks and example is not None:
-        found = functional_nonlinearities(model, example)
+    if probe and spec.name in _PROBES and example is not None:
+        modules, names = _PROBES[spec.name]
+        found = functional_nonlinearities(model, example, modules(), names)
         if found:
             raise MethodError(
-                f"{spec.name} handles nonlinearities only as nn.Module layers, but the model calls "
-                f"{sorted(found)} as functions in forward(), which it would treat as linear and give "
-                "a wrong answer. Replace those calls with modules (nn.ReLU(), nn.Softmax(dim)...), "
-                "or use a hook-free method such as integrated_gradients."
+                f"{spec.name} handles nonlinearities only as the nn.Module layers it has rules for, "
+                f"but the model calls {sorted(found)} as functions in forward() or in layers without "
+                "a rule, which it would treat as linear and give a wrong answer. Use modules it "
+                "supports (nn.ReLU(), nn.Softmax(dim), nn.MaxPool2d...), or a hook-free method such "
+                "as integrated_gradients."
             )
 
 
 class _Recorder(TorchFunctionMode):
-    def __init__(self) -> None:
+    def __init__(self, names: set[str]) -> None:
         super().__init__()
+        self.names = names
         self.inside = 0
         self.found: set[str] = set()
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        name = getattr(func, "__name__", "")
-        if self.inside == 0 and name in _NONLINEAR:
+        name = getattr(func, "__name__", "").split(".")[0]
+        if self.inside == 0 and name in self.names:
             self.found.add(name)
         return func(*args, **(kwargs or {}))
 
 
-def functional_nonlinearities(model: "Model", example: "Batch") -> set[str]:
-    """Names of nonlinear torch functions the model calls outside nonlinear modules."""
-    recorder = _Recorder()
+def functional_nonlinearities(
+    model: "Model", example: "Batch", handled: tuple[type, ...], names: set[str]
+) -> set[str]:
+    """Names of nonlinear torch functions the model calls outside ``handled`` modules."""
+    recorder = _Recorder(names)
     handles = []
 
     def enter(*_: Any) -> None:
@@ -104,7 +121,7 @@ def functional_nonlinearities(model: "Model", example: "Batch") -> set[str]:
         recorder.inside -= 1
 
     for module in model.network.modules():
-        if isinstance(module, _NONLINEAR_MODULES):
+        if isinstance(module, handled):
             handles.append(module.register_forward_pre_hook(enter))
             handles.append(module.register_forward_hook(leave))
     try:
@@ -118,13 +135,17 @@ def functional_nonlinearities(model: "Model", example: "Batch") -> set[str]:
 
 def find_layer(model: "Model", layer: str | None) -> tuple[str, nn.Module]:
     """The layer Grad-CAM explains: ``layer`` by name, or the last Conv2d of the network."""
-    named = dict(model.network.named_modules())
+    from ._graph import Tap
+
+    named = {n: m for n, m in model.network.named_modules() if not isinstance(m, Tap)}
+    named.update({m.origin: m for m in model.network.modules() if isinstance(m, Tap)})
+    convs = [(n, m) for n, m in named.items() if isinstance(m, nn.Conv2d) or getattr(m, "kind", "") == "conv"]
     if layer is not None:
         if layer not in named:
-            convs = [n for n, m in named.items() if isinstance(m, nn.Conv2d)]
-            raise MethodError(f"No layer named {layer!r} in the model. Convolutional layers: {convs}.")
+            raise MethodError(
+                f"No layer named {layer!r} in the model. Convolutional layers: {[n for n, _ in convs]}."
+            )
         return layer, named[layer]
-    convs = [(n, m) for n, m in named.items() if isinstance(m, nn.Conv2d)]
     if not convs:
         raise MethodError(
             "grad_cam needs a convolutional layer (nn.Conv2d) and the model has none. Pass "

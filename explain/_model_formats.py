@@ -17,6 +17,7 @@ from torch import nn
 
 from ._archives import Blob
 from ._deps import require
+from ._graph import rebuild_modules
 from .errors import ModelFormatError, UnsafeModelError
 
 METADATA_FILE = "explain.json"
@@ -116,7 +117,7 @@ def load_pt2(blob: Blob) -> tuple[nn.Module, dict[str, Any]]:
             f"torch.export.load could not read {blob.name or 'the file'}: {err}. Re-export it "
             "with torch.export.save (or explain.save_model) using this torch version."
         ) from err
-    network = program.module()
+    network = rebuild_modules(program.module())
     meta = _parse_meta(extra[METADATA_FILE])
     placeholders = [n for n in network.graph.nodes if n.op == "placeholder"]
     user_inputs = [p for p in placeholders if p.meta.get("val") is not None]

@@ -26,11 +26,9 @@ __all__ = ["Model", "TASKS", "MODALITIES"]
 TASKS = ("classification", "regression")
 MODALITIES = ("tabular", "image", "text")
 
-# Formats whose graph holds no nn.Module per layer, so Captum's module hooks
-# (DeepLift, guided backprop, Grad-CAM) cannot see the nonlinearities.
+# Formats on which Captum's module hooks (DeepLift, guided backprop, Grad-CAM) do not
+# run. (torch.export programs are rebuilt with modules on loading: see explain._graph.)
 _HOOKLESS_FORMATS = {
-    "pt2": "a torch.export program keeps no nn.ReLU or layer modules, so hook-based "
-    "methods would silently return plain gradients",
     "torchscript": "TorchScript modules do not run Python module hooks",
     "onnx": "the ONNX model runs in onnxruntime as a black box",
 }

@@ -55,13 +55,47 @@ def test_pt2_attributions_equal_the_original_module(tmp_path: Path, mlp: nn.Modu
     _same_attributions(explain.load_model(tmp_path / "m.pt2"), explain.Model(mlp), tabular_x, method)
 
 
-@pytest.mark.parametrize("method", ["deeplift", "deeplift_shap", "guided_backprop", "deconvolution"])
-def test_pt2_refuses_hook_methods(tmp_path: Path, mlp: nn.Module, tabular_x: torch.Tensor, method: str) -> None:
+HOOKED = ["deeplift", "deeplift_shap", "guided_backprop", "deconvolution"]
+
+
+@pytest.mark.parametrize("method", HOOKED)
+def test_pt2_hook_methods_equal_the_original_module(tmp_path: Path, mlp: nn.Module, tabular_x: torch.Tensor, method: str) -> None:
+    # the exported graph calls aten.relu as a function; loading rebuilds nn.ReLU modules
     explain.save_model(mlp, tmp_path / "m.pt2", tabular_x)
     model = explain.load_model(tmp_path / "m.pt2")
-    with pytest.raises(explain.MethodError, match="torch.export program keeps no nn.ReLU"):
-        explain.attribute(model, tabular_x, method=method)
-    assert method not in explain.methods(model)
+    assert model.supports_hooks and method in explain.methods(model)
+    background = {"background": tabular_x[:4]} if method == "deeplift_shap" else {}
+    a = explain.attribute(model, tabular_x, method=method, **background)
+    b = explain.attribute(explain.Model(mlp), tabular_x, method=method, **background)
+    np.testing.assert_allclose(a.values, b.values, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", [*HOOKED, "grad_cam"])
+def test_pt2_cnn_hook_methods_and_grad_cam_layer_names(tmp_path: Path, cnn: nn.Module, image_x: torch.Tensor, method: str) -> None:
+    explain.save_model(cnn, tmp_path / "c.pt2", image_x, modality="image")
+    model = explain.load_model(tmp_path / "c.pt2")
+    original = explain.Model(cnn, modality="image")
+    options = {"layer": "conv"} if method == "grad_cam" else {}  # the original module's layer name
+    background = {"background": image_x[:3]} if method == "deeplift_shap" else {}
+    a = explain.attribute(model, image_x, method=method, **options, **background)
+    b = explain.attribute(original, image_x, method=method, **options, **background)
+    np.testing.assert_allclose(a.values, b.values, atol=1e-6)
+    if method == "grad_cam":
+        assert a.params["layer"] == "conv"
+
+
+def test_pt2_with_a_nonlinearity_deeplift_has_no_rule_for(tmp_path: Path, tabular_x: torch.Tensor) -> None:
+    net = nn.Sequential(nn.Linear(5, 8), nn.GELU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
+    explain.save_model(net, tmp_path / "g.pt2", tabular_x)
+    model = explain.load_model(tmp_path / "g.pt2")
+    with pytest.raises(explain.MethodError, match=r"\['gelu'\]"):
+        explain.attribute(model, tabular_x, method="deeplift")
+    with pytest.raises(explain.MethodError, match=r"\['gelu'\]"):  # the live module is refused too
+        explain.attribute(explain.Model(net), tabular_x, method="deeplift")
+    # guided backprop only changes ReLU, which is rebuilt: served, and equal to the original
+    a = explain.attribute(model, tabular_x, method="guided_backprop")
+    b = explain.attribute(explain.Model(net), tabular_x, method="guided_backprop")
+    np.testing.assert_allclose(a.values, b.values, atol=1e-6)
 
 
 def test_pt2_with_a_fixed_batch_size_runs_any_batch(tmp_path: Path, cnn: nn.Module, image_x: torch.Tensor) -> None:
