@@ -48,7 +48,7 @@ _PROBES = {
 }
 
 
-def check_method(model: "Model", spec: "Method", *, probe: bool, example: "Batch | None" = None) -> None:
+def check_method(model: Model, spec: Method, *, probe: bool, example: Batch | None = None) -> None:
     """Raise MethodError when ``spec`` cannot give a correct answer on ``model``."""
     from ._captum_methods import METHODS
 
@@ -108,7 +108,7 @@ class _Recorder(TorchFunctionMode):
 
 
 def functional_nonlinearities(
-    model: "Model", example: "Batch", handled: tuple[type, ...], names: set[str]
+    model: Model, example: Batch, handled: tuple[type, ...], names: set[str]
 ) -> set[str]:
     """Names of nonlinear torch functions the model calls outside ``handled`` modules."""
     recorder = _Recorder(names)
@@ -133,7 +133,7 @@ def functional_nonlinearities(
     return recorder.found
 
 
-def find_layer(model: "Model", layer: str | None) -> tuple[str, nn.Module]:
+def find_layer(model: Model, layer: str | None) -> tuple[str, nn.Module]:
     """The layer Grad-CAM explains: ``layer`` by name, or the last Conv2d of the network."""
     from ._graph import Tap
 

@@ -7,10 +7,11 @@ called "NA", not a missing value.
 from __future__ import annotations
 
 import difflib
-import re
 import io
+import re
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -226,7 +227,7 @@ def _read_npz(blob: Blob, task: str | None) -> Dataset:
     except ValueError as err:
         raise DataError(
             f"{blob.name or 'The NPZ'} holds object arrays, which would need unpickling; "
-            "save plain numeric arrays with np.savez." 
+            "save plain numeric arrays with np.savez."
         ) from err
     x = next((content[k] for k in ("x", "X", "inputs", "data") if k in content), None)
     if x is None:

@@ -12,7 +12,8 @@ functions, and :mod:`explain._checks` refuses hook methods when it sees them.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import fx, nn

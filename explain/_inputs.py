@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class Batch:
     """Model-ready inputs: a tensor (tabular, image) or token ids and mask (text)."""
 
-    model: "Model"
+    model: Model
     x: torch.Tensor
     attention_mask: torch.Tensor | None = None
     tokens: list[list[str]] | None = None
@@ -31,7 +31,7 @@ class Batch:
     def n(self) -> int:
         return int(self.x.shape[0])
 
-    def slice(self, start: int, stop: int) -> "Batch":
+    def slice(self, start: int, stop: int) -> Batch:
         mask = None if self.attention_mask is None else self.attention_mask[start:stop]
         tokens = None if self.tokens is None else self.tokens[start:stop]
         return Batch(self.model, self.x[start:stop], mask, tokens)
@@ -47,7 +47,7 @@ class Batch:
             return self.model.embeddings()(ids).detach()
 
 
-def prepare(model: "Model", inputs: Any) -> Batch:
+def prepare(model: Model, inputs: Any) -> Batch:
     """Convert ``inputs`` for ``model`` and check they fit it.
 
     Raises:
@@ -109,7 +109,7 @@ def _to_tensor(inputs: Any) -> torch.Tensor:
     return x.float()
 
 
-def _check_shape(model: "Model", x: torch.Tensor) -> torch.Tensor:
+def _check_shape(model: Model, x: torch.Tensor) -> torch.Tensor:
     expected = model.input_shape
     if model.modality == "tabular":
         if x.ndim == 1:
@@ -140,7 +140,7 @@ def _check_shape(model: "Model", x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _tokenize(model: "Model", inputs: Any) -> Batch:
+def _tokenize(model: Model, inputs: Any) -> Batch:
     if isinstance(inputs, str):
         inputs = [inputs]
     if hasattr(inputs, "tolist"):

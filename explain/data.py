@@ -10,7 +10,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,7 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.texts) if self.texts is not None else int(self.x.shape[0])  # type: ignore[union-attr]
 
-    def __getitem__(self, index: Any) -> "Dataset":
+    def __getitem__(self, index: Any) -> Dataset:
         """Rows of the dataset as a new Dataset: ``data[:50]``, ``data[[0, 3]]``, ``data[2]``."""
         if isinstance(index, (int, np.integer)):
             index = slice(int(index), int(index) + 1 if index != -1 else None)

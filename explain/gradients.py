@@ -16,7 +16,8 @@ import contextlib
 import difflib
 import math
 import warnings
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -272,7 +273,7 @@ def _describe(baseline: Any) -> Any:
     return "array"
 
 
-def _background(spec: Method, background: Any, space: "_Space", seed: int) -> torch.Tensor:
+def _background(spec: Method, background: Any, space: _Space, seed: int) -> torch.Tensor:
     if background is None:
         x = space.inputs(space.batch)
         generator = np.random.default_rng(seed)
@@ -285,7 +286,7 @@ def _background(spec: Method, background: Any, space: "_Space", seed: int) -> to
     return bg
 
 
-def _fill_options(model: Model, spec: Method, opts: dict[str, Any], space: "_Space") -> None:
+def _fill_options(model: Model, spec: Method, opts: dict[str, Any], space: _Space) -> None:
     """Fill the data-dependent defaults (noise level, window, layer)."""
     shape = space.example_shape
     if spec.name == "smoothgrad" and opts["stdevs"] is None:

@@ -20,14 +20,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from . import _model_formats as formats
-from ._archives import Blob, read_source, safe_zip, extract_zip
+from ._archives import Blob, extract_zip, read_source, safe_zip
 from .data import Dataset
 from .errors import InputError, ModelFormatError, UnsafeModelError
 from .model import Model
@@ -55,6 +56,7 @@ def load_model(
     class_names: Sequence[str] | None = None,
     input_shape: Sequence[int] | None = None,
     allow_code: bool | None = None,
+    device: str | None = None,
 ) -> Model:
     """Load a model file or folder as an :class:`explain.Model`.
 
@@ -65,6 +67,8 @@ def load_model(
             metadata says (or fill in what it lacks).
         allow_code: accept formats that can run code when loaded (.pt2, TorchScript).
             ``None`` means: yes, unless the server runs in shared mode.
+        device: where to run the model; ``None`` picks the GPU when there is one
+            (ONNX models run in onnxruntime on the CPU).
 
     Raises:
         UnsafeModelError: a pickle, or a code-running format in shared mode.
@@ -84,7 +88,7 @@ def load_model(
         class_names=class_names, input_shape=input_shape,
     )
     meta.update({k: v for k, v in overrides.items() if v is not None})
-    return Model(
+    model = Model(
         network,
         task=meta.get("task", "classification"),
         modality=meta.get("modality", "tabular"),
@@ -96,6 +100,9 @@ def load_model(
         differentiable=differentiable,
         source=name or None,
     )
+    if device is None and torch.cuda.is_available() and fmt != "onnx":
+        device = "cuda"
+    return model.to(device) if device is not None else model
 
 
 def _load_blob(blob: Blob, allow_code: bool) -> tuple[nn.Module, dict[str, Any], str, bool]:

@@ -13,7 +13,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -174,6 +175,14 @@ class Model:
         for tensor in list(self.network.parameters()) + list(self.network.buffers()):
             return tensor.device
         return torch.device("cpu")
+
+    def to(self, device: str | torch.device) -> Model:
+        """Move the network to ``device`` (inputs follow it automatically); returns self."""
+        try:
+            self.network.to(device)
+        except (RuntimeError, NotImplementedError, AssertionError) as err:
+            raise InputError(f"Could not move the {self.format} model to {device}: {err}") from err
+        return self
 
     @property
     def n_parameters(self) -> int:

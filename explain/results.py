@@ -101,7 +101,7 @@ class Attribution:
     def __len__(self) -> int:
         return int(self.values.shape[0])
 
-    def __getitem__(self, index: int | slice) -> "Attribution":
+    def __getitem__(self, index: int | slice) -> Attribution:
         """The attributions of some examples, as a new Attribution."""
         rows = slice(index, index + 1) if isinstance(index, (int, np.integer)) else index
         picked: dict[str, Any] = {}
@@ -119,7 +119,7 @@ class Attribution:
         """Mean absolute attribution per feature (tabular), pixel (image) or token position."""
         return np.abs(self.values).mean(axis=0)
 
-    def plot(self, index: int | None = None, **options: Any) -> "go.Figure":
+    def plot(self, index: int | None = None, **options: Any) -> go.Figure:
         """The natural plot: feature bars (one tabular example) or a beeswarm (many),
         a heatmap beside the image, or a token heat strip.
 

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-def plot(attr: "Attribution", index: int | None = None, **options: Any) -> "go.Figure":
+def plot(attr: Attribution, index: int | None = None, **options: Any) -> go.Figure:
     """The natural plot of a result, chosen by its modality.
 
     Tabular: :func:`feature_bars` of example ``index`` (or of the only row), else a

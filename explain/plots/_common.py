@@ -18,7 +18,7 @@ NEUTRAL_COLOR = "#bababa"
 DIVERGING_SCALE = "RdBu_r"
 
 
-def check_modality(attr: "Attribution", modality: str, plot_name: str) -> None:
+def check_modality(attr: Attribution, modality: str, plot_name: str) -> None:
     """Raise InputError when ``attr`` is not of ``modality``."""
     if attr.modality != modality:
         raise InputError(
@@ -28,7 +28,7 @@ def check_modality(attr: "Attribution", modality: str, plot_name: str) -> None:
         )
 
 
-def check_index(attr: "Attribution", index: int) -> int:
+def check_index(attr: Attribution, index: int) -> int:
     """Return ``index`` as a non-negative int, or raise InputError when out of range."""
     n = len(attr)
     if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
@@ -41,7 +41,7 @@ def check_index(attr: "Attribution", index: int) -> int:
     return int(index) % n
 
 
-def target_label(attr: "Attribution", index: int) -> str:
+def target_label(attr: Attribution, index: int) -> str:
     """The explained class of example ``index``: its name where known, else its number."""
     if attr.target is None or np.ndim(attr.target) == 0 or len(attr.target) <= index:
         return "?"
@@ -54,7 +54,7 @@ def target_label(attr: "Attribution", index: int) -> str:
     return str(target)
 
 
-def example_title(attr: "Attribution", index: int) -> str:
+def example_title(attr: Attribution, index: int) -> str:
     """A title naming the method, the example and the explained class."""
     return f"{attr.method}: example {index}, target {target_label(attr, index)}"
 

@@ -70,7 +70,7 @@ def _gray_heatmap(gray: np.ndarray) -> go.Heatmap:
     )
 
 
-def image_heatmap(attr: "Attribution", index: int = 0, *, overlay_opacity: float = 0.6) -> go.Figure:
+def image_heatmap(attr: Attribution, index: int = 0, *, overlay_opacity: float = 0.6) -> go.Figure:
     """The input image, its attribution heatmap and the heatmap over the image.
 
     The attribution is summed over channels and drawn with the diverging

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["feature_bars", "global_importance", "beeswarm"]
 
 
-def _values_2d(attr: "Attribution", plot_name: str) -> np.ndarray:
+def _values_2d(attr: Attribution, plot_name: str) -> np.ndarray:
     check_modality(attr, "tabular", plot_name)
     values = np.asarray(attr.values, dtype=float)
     if values.ndim != 2:
@@ -35,7 +35,7 @@ def _values_2d(attr: "Attribution", plot_name: str) -> np.ndarray:
     return values
 
 
-def _feature_names(attr: "Attribution", n_features: int) -> list[str]:
+def _feature_names(attr: Attribution, n_features: int) -> list[str]:
     if attr.feature_names is not None and len(attr.feature_names) == n_features:
         return list(attr.feature_names)
     return [f"x{j}" for j in range(n_features)]
@@ -46,7 +46,7 @@ def _check_top_k(top_k: int) -> None:
         raise InputError(f"top_k must be at least 1, got {top_k}; pass e.g. top_k=20.")
 
 
-def feature_bars(attr: "Attribution", index: int = 0, *, top_k: int = 20) -> go.Figure:
+def feature_bars(attr: Attribution, index: int = 0, *, top_k: int = 20) -> go.Figure:
     """Horizontal bars of one example's attributions, largest |value| at the top.
 
     Bars are red for positive and blue for negative attributions. Hovering shows
@@ -104,7 +104,7 @@ def feature_bars(attr: "Attribution", index: int = 0, *, top_k: int = 20) -> go.
     return fig
 
 
-def global_importance(attr: "Attribution", *, top_k: int = 20) -> go.Figure:
+def global_importance(attr: Attribution, *, top_k: int = 20) -> go.Figure:
     """Bars of the mean |attribution| per feature over all examples, largest at the top.
 
     Args:
@@ -148,7 +148,7 @@ def global_importance(attr: "Attribution", *, top_k: int = 20) -> go.Figure:
 
 
 def beeswarm(
-    attr: "Attribution", *, top_k: int = 20, max_points: int = 5000, seed: int = 0
+    attr: Attribution, *, top_k: int = 20, max_points: int = 5000, seed: int = 0
 ) -> go.Figure:
     """One row of points per feature: each point is one example's attribution.
 

@@ -24,7 +24,7 @@ def _escape(token: str) -> str:
 
 
 def token_strip(
-    attr: "Attribution",
+    attr: Attribution,
     indices: Sequence[int] | None = None,
     *,
     max_examples: int = 20,
