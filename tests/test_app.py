@@ -47,6 +47,16 @@ def test_home_starts_empty_and_preselects_breast_cancer() -> None:
     assert any("Nothing loaded yet" in i.value for i in at.info)
 
 
+def test_home_upload_mode_shows_two_uploaders_and_a_target_column() -> None:
+    at = _home()
+    at.radio(key="home.source").set_value("Upload your own").run()
+    assert not at.exception
+    assert [u.proto.label for u in at.get("file_uploader")] == ["Model", "Dataset"]
+    assert at.text_input[0].label == "Target column"
+    load = next(b for b in at.button if b.label == "Load uploads")
+    assert load.disabled, "nothing to load before a file is chosen"
+
+
 @pytest.mark.parametrize(
     ("name", "score"), [("breast_cancer", "Accuracy"), ("digits", "Accuracy"), ("diabetes", "R²")]
 )

@@ -122,12 +122,12 @@ def _captum_reference(name: str, forward: nn.Module, x: torch.Tensor, target: to
     if name == "feature_ablation":
         return captum.FeatureAblation(forward).attribute(x, target=target)
     if name == "shapley_value_sampling":
-        return captum.ShapleyValueSampling(forward).attribute(x, target=target, n_samples=25)
+        return captum.ShapleyValueSampling(forward).attribute(x, target=target, n_samples=5)
     if name == "lime":
-        return torch.cat([captum.Lime(forward).attribute(x[i:i + 1], target=target[i:i + 1], n_samples=200)
+        return torch.cat([captum.Lime(forward).attribute(x[i:i + 1], target=target[i:i + 1], n_samples=50)
                           for i in range(len(x))])
     if name == "kernel_shap":
-        return torch.cat([captum.KernelShap(forward).attribute(x[i:i + 1], target=target[i:i + 1], n_samples=200)
+        return torch.cat([captum.KernelShap(forward).attribute(x[i:i + 1], target=target[i:i + 1], n_samples=50)
                           for i in range(len(x))])
     if name == "grad_cam":
         cam = captum.LayerGradCam(forward, forward.network.conv).attribute(x, target=target, relu_attributions=True)
@@ -136,8 +136,9 @@ def _captum_reference(name: str, forward: nn.Module, x: torch.Tensor, target: to
 
 
 OPTIONS = {"smoothgrad": {"stdevs": 0.3}, "occlusion": {"window": (1, 1, 1), "stride": (1, 1, 1)},
-           "feature_ablation": {"patch": 1}, "shapley_value_sampling": {"patch": 1},
-           "lime": {"patch": 1, "perturbations_per_eval": 1}, "kernel_shap": {"patch": 1, "perturbations_per_eval": 1}}
+           "feature_ablation": {"patch": 1}, "shapley_value_sampling": {"patch": 1, "n_samples": 5},
+           "lime": {"patch": 1, "perturbations_per_eval": 1, "n_samples": 50},
+           "kernel_shap": {"patch": 1, "perturbations_per_eval": 1, "n_samples": 50}}
 
 
 @pytest.mark.parametrize("modality", ["tabular", "image"])

@@ -80,7 +80,7 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(server: str) -> Iterator["sync_api.Page"]:
+def page(server: str) -> Iterator[sync_api.Page]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
@@ -89,13 +89,13 @@ def page(server: str) -> Iterator["sync_api.Page"]:
         browser.close()
 
 
-def _idle(page: "sync_api.Page") -> None:
+def _idle(page: sync_api.Page) -> None:
     """Wait until the script run is over (Streamlit shows a status widget while running)."""
     page.wait_for_timeout(300)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
 
 
-def _no_errors(page: "sync_api.Page") -> None:
+def _no_errors(page: sync_api.Page) -> None:
     text = page.inner_text("body")
     assert "Traceback" not in text
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -103,7 +103,7 @@ def _no_errors(page: "sync_api.Page") -> None:
     assert errors.count() == 0, errors.all_inner_texts()
 
 
-def test_load_digits_and_run_saliency_in_chromium(server: str, page: "sync_api.Page") -> None:
+def test_load_digits_and_run_saliency_in_chromium(server: str, page: sync_api.Page) -> None:
     started = time.monotonic()
     page.goto(server)
     page.get_by_text("Nothing loaded yet").wait_for()
@@ -137,7 +137,7 @@ def test_load_digits_and_run_saliency_in_chromium(server: str, page: "sync_api.P
     print(f"digits flow took {time.monotonic() - started:.1f} s")
 
 
-def test_tabular_saliency_shows_row_and_global_charts(server: str, page: "sync_api.Page") -> None:
+def test_tabular_saliency_shows_row_and_global_charts(server: str, page: sync_api.Page) -> None:
     """Runs after the digits test, in the same browser session."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="app").click()
     page.get_by_role("button", name="Load example").wait_for()

@@ -287,3 +287,20 @@ def test_zip_with_escaping_entry_is_refused(tmp_path: Path) -> None:
     with pytest.raises(explain.DataError, match="points outside the archive"):
         explain.load_model(path)
     assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_hugging_face_image_classifier(tmp_path: Path) -> None:
+    from transformers import ViTConfig, ViTForImageClassification
+
+    torch.manual_seed(0)
+    config = ViTConfig(image_size=8, patch_size=4, num_channels=1, hidden_size=16, num_hidden_layers=1,
+                       num_attention_heads=2, intermediate_size=32, id2label={0: "a", 1: "b", 2: "c"},
+                       label2id={"a": 0, "b": 1, "c": 2})
+    net = ViTForImageClassification(config).eval()
+    net.save_pretrained(tmp_path / "vit", safe_serialization=True)
+    model = explain.load_model(tmp_path / "vit")
+    assert (model.modality, model.input_shape, model.class_names) == ("image", (1, 8, 8), ("a", "b", "c"))
+    x = torch.rand(4, 1, 8, 8)
+    np.testing.assert_allclose(model.logits(x), net(x).logits.detach().numpy(), atol=1e-5)
+    a = explain.attribute(model, x, method="integrated_gradients", n_steps=64)
+    np.testing.assert_allclose(a.values.reshape(4, -1).sum(1), a.outputs - a.base_values, atol=1e-2)

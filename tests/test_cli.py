@@ -1,0 +1,64 @@
+"""The explain command: help, info, methods, attribute, and errors as one line with status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import explain
+from explain.cli import main
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for command in ("examples", "info", "methods", "attribute"):
+        assert command in out
+
+
+def test_info_and_methods_of_a_pt2(tmp_path: Path, mlp: torch.nn.Module, capsys: pytest.CaptureFixture[str]) -> None:
+    explain.save_model(mlp, tmp_path / "m.pt2", torch.zeros(2, 5), class_names=["a", "b", "c"])
+    assert main(["info", str(tmp_path / "m.pt2")]) == 0
+    out = capsys.readouterr().out
+    assert "pt2" in out and "('a', 'b', 'c')" in out
+    assert main(["methods", str(tmp_path / "m.pt2")]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == explain.methods(explain.load_model(tmp_path / "m.pt2"))
+
+
+def test_attribute_writes_json_and_offline_html(tmp_path: Path) -> None:
+    out, html = tmp_path / "a.json", tmp_path / "a.html"
+    code = main(["attribute", "example:breast_cancer", "--method", "saliency", "--rows", "4",
+                 "--out", str(out), "--html", str(html)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    model, data = explain.load_example("breast_cancer")
+    expected = explain.attribute(model, data[:4], method="saliency")
+    assert result["method"] == "saliency"
+    np.testing.assert_allclose(np.array(result["values"]), expected.values, rtol=1e-6)
+    page = html.read_text()
+    assert 'src="http' not in page and len(page) > 1_000_000  # plotly.js inlined, nothing fetched
+
+
+def test_attribute_on_a_csv_with_a_pt2(tmp_path: Path, mlp: torch.nn.Module) -> None:
+    explain.save_model(mlp, tmp_path / "m.pt2", torch.zeros(2, 5))
+    (tmp_path / "d.csv").write_text("a,b,c,d,e,label\n1,2,3,4,5,x\n0,0,0,0,1,y\n")
+    code = main(["attribute", str(tmp_path / "m.pt2"), str(tmp_path / "d.csv"), "--target", "label",
+                 "--out", str(tmp_path / "a.json")])
+    assert code == 0
+    assert len(json.loads((tmp_path / "a.json").read_text())["values"]) == 2
+
+
+def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
+    (tmp_path / "m.pkl").write_bytes(b"\x80\x04K\x01.")
+    done = subprocess.run([sys.executable, "-m", "explain", "info", str(tmp_path / "m.pkl")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and "never unpickles" in done.stderr
+    assert "Traceback" not in done.stderr
