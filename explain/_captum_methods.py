@@ -176,40 +176,22 @@ def _feature_ablation(c: Call) -> Result:
     return a, None
 
 
-def _shapley_value_sampling(c: Call) -> Result:
-    from captum.attr import ShapleyValueSampling
+def _sampling(captum_class: str) -> Callable[[Call], Result]:
+    """Runner for the sampling methods, which share one signature in Captum
+    (ShapleyValueSampling, Lime, KernelShap)."""
 
-    o = c.options
-    a = ShapleyValueSampling(c.forward).attribute(
-        c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
-        additional_forward_args=c.extra_args, n_samples=o["n_samples"],
-        perturbations_per_eval=o["perturbations_per_eval"],
-    )
-    return a, None
+    def run(c: Call) -> Result:
+        import captum.attr
 
+        o = c.options
+        a = getattr(captum.attr, captum_class)(c.forward).attribute(
+            c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
+            additional_forward_args=c.extra_args, n_samples=o["n_samples"],
+            perturbations_per_eval=o["perturbations_per_eval"],
+        )
+        return a, None
 
-def _lime(c: Call) -> Result:
-    from captum.attr import Lime
-
-    o = c.options
-    a = Lime(c.forward).attribute(
-        c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
-        additional_forward_args=c.extra_args, n_samples=o["n_samples"],
-        perturbations_per_eval=o["perturbations_per_eval"],
-    )
-    return a, None
-
-
-def _kernel_shap(c: Call) -> Result:
-    from captum.attr import KernelShap
-
-    o = c.options
-    a = KernelShap(c.forward).attribute(
-        c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
-        additional_forward_args=c.extra_args, n_samples=o["n_samples"],
-        perturbations_per_eval=o["perturbations_per_eval"],
-    )
-    return a, None
+    return run
 
 
 _NO_TEXT = ("tabular", "image")
@@ -251,14 +233,14 @@ METHODS: dict[str, Method] = {
         Method("feature_ablation", _feature_ablation, "FeatureAblation",
                "output change when each feature (patch, token) is replaced by the baseline",
                gradients=False, baseline=True, defaults={"patch": None, **_EVALS}),
-        Method("shapley_value_sampling", _shapley_value_sampling, "ShapleyValueSampling",
+        Method("shapley_value_sampling", _sampling("ShapleyValueSampling"), "ShapleyValueSampling",
                "Shapley values estimated from random feature orderings", gradients=False,
                baseline=True, stochastic=True,
                defaults={"n_samples": 25, "patch": None, **_EVALS}),
-        Method("lime", _lime, "Lime", "a weighted linear surrogate fitted around the example",
+        Method("lime", _sampling("Lime"), "Lime", "a weighted linear surrogate fitted around the example",
                gradients=False, baseline=True, stochastic=True, per_example=True,
                defaults={"n_samples": 200, "patch": None, **_EVALS}),
-        Method("kernel_shap", _kernel_shap, "KernelShap",
+        Method("kernel_shap", _sampling("KernelShap"), "KernelShap",
                "Shapley values from a weighted linear regression over coalitions",
                gradients=False, baseline=True, stochastic=True, per_example=True,
                defaults={"n_samples": 200, "patch": None, **_EVALS}),
