@@ -28,7 +28,7 @@ def token_strip(
     indices: Sequence[int] | None = None,
     *,
     max_examples: int = 20,
-    wrap: int = 40,
+    wrap: int = 16,
 ) -> go.Figure:
     """A heatmap of tokens, each cell coloured by the token's attribution.
 
@@ -62,7 +62,7 @@ def token_strip(
             "explain text through a tokenizer so the result holds its tokens."
         )
     if int(wrap) < 1:
-        raise InputError(f"wrap must be at least 1, got {wrap}; pass e.g. wrap=40.")
+        raise InputError(f"wrap must be at least 1, got {wrap}; pass e.g. wrap=16.")
     if indices is None:
         picked = list(range(min(len(attr), int(max_examples))))
     else:
@@ -97,6 +97,7 @@ def token_strip(
             z=z,
             text=text,
             texttemplate="%{text}",
+            textfont={"size": 12},
             customdata=hover,
             colorscale=DIVERGING_SCALE,
             zmid=0.0,
@@ -119,7 +120,8 @@ def token_strip(
             "showgrid": False,
             "zeroline": False,
         },
-        height=max(200, 100 + 28 * len(labels)),
-        width=max(600, 160 + 60 * width),
+        height=140 + 34 * len(labels),
+        width=max(600, 160 + 64 * width),
+        margin={"t": 60, "b": 30, "l": 110},
     )
     return fig
