@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import math
 import warnings
@@ -25,6 +26,7 @@ import torch
 from ._captum_methods import METHODS, Call, Method
 from ._checks import check_method, find_layer
 from ._inputs import Batch, prepare
+from .data import Dataset
 from .errors import InputError, MethodError
 from .model import Model
 from .results import Attribution
@@ -124,7 +126,22 @@ def attribute(
     check_method(model, spec, probe=True, example=batch.slice(0, 1))
     opts = {**spec.defaults, **options, "batch_size": batch_size}
     with _seeded(seed):
-        return _attribute(model, batch, spec, opts, target, baseline, background, seed, progress)
+        result = _attribute(model, batch, spec, opts, target, baseline, background, seed, progress)
+    return _names_from_data(result, inputs, model)
+
+
+def _names_from_data(result: Attribution, inputs: Any, model: Model) -> Attribution:
+    """Fill feature and class names the model lacks from a Dataset that has them."""
+    if not isinstance(inputs, Dataset):
+        return result
+    names: dict[str, Any] = {}
+    if result.feature_names is None and inputs.feature_names:
+        names["feature_names"] = inputs.feature_names
+    outputs = len(model.class_names) if model.class_names else None
+    if result.class_names is None and inputs.class_names and model.task == "classification":
+        if outputs is None or outputs == len(inputs.class_names):
+            names["class_names"] = inputs.class_names
+    return dataclasses.replace(result, **names) if names else result
 
 
 @contextlib.contextmanager

@@ -244,3 +244,13 @@ def test_results_are_frozen(mlp: nn.Module, tabular_x: torch.Tensor) -> None:
 
     assert np.array_equal(pickle.loads(pickle.dumps(a)).values, a.values)
     assert a[2].values.shape == (1, 5)
+
+
+def test_names_come_from_the_dataset_when_the_model_has_none(mlp: nn.Module) -> None:
+    data = explain.Dataset(np.ones((4, 5)), np.array([0, 1, 2, 0]), feature_names=list("vwxyz"),
+                           class_names=["lo", "mid", "hi"])
+    a = explain.attribute(explain.Model(mlp), data, method="saliency")
+    assert a.feature_names == tuple("vwxyz") and a.class_names == ("lo", "mid", "hi")
+    named = explain.Model(mlp, feature_names=list("abcde"), class_names=["x", "y", "z"])
+    b = explain.attribute(named, data, method="saliency")
+    assert b.feature_names == tuple("abcde") and b.class_names == ("x", "y", "z")
