@@ -23,6 +23,7 @@ from .gradients import attribute, method_info, methods
 from .loading import load_dataset, load_model, save_model, shared_mode
 from .model import Model
 from .results import Attribution
+from .shapley import shap_values
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "method_info",
     "methods",
     "save_model",
+    "shap_values",
     "shared_mode",
     "__version__",
 ]

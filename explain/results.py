@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Attribution"]
 
+_ARRAYS = ("values", "target", "inputs", "base_values", "delta", "outputs", "stderr")
+
 
 def _frozen(array: Any) -> Any:
     """Return a read-only numpy copy of ``array`` (None stays None)."""
@@ -71,6 +73,7 @@ class Attribution:
             output (exactly, up to ``delta``, for integrated gradients).
         delta: completeness error per example, where the method reports one.
         outputs: the model's raw output for the target on each example.
+        stderr: sampling methods: the standard error of each value, where estimated.
         params: every option the method ran with.
     """
 
@@ -85,10 +88,11 @@ class Attribution:
     base_values: np.ndarray | None = None
     delta: np.ndarray | None = None
     outputs: np.ndarray | None = None
+    stderr: np.ndarray | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("values", "target", "inputs", "base_values", "delta", "outputs"):
+        for name in _ARRAYS:
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         for name in ("feature_names", "class_names"):
             value = getattr(self, name)
@@ -107,7 +111,7 @@ class Attribution:
         picked: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name in ("values", "target", "inputs", "base_values", "delta", "outputs"):
+            if f.name in _ARRAYS:
                 picked[f.name] = None if value is None else value[rows]
             elif f.name == "tokens" and value is not None:
                 picked[f.name] = value[rows]
@@ -131,6 +135,19 @@ class Attribution:
         from . import plots
 
         return plots.plot(self, index=index, **options)
+
+    def to_shap(self) -> Any:
+        """This result as a ``shap.Explanation``, so shap's own plots work on it."""
+        from ._shap_interop import to_shap
+
+        return to_shap(self)
+
+    @classmethod
+    def from_shap(cls, explanation: Any, **options: Any) -> "Attribution":
+        """An Attribution from a single-output ``shap.Explanation`` (tabular or image)."""
+        from ._shap_interop import from_shap
+
+        return from_shap(explanation, **options)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary of every field."""

@@ -157,7 +157,7 @@ def test_every_method_equals_captum(name: str, modality: str, mlp: nn.Module, cn
     background = x[:4]
     kwargs = {"background": background} if METHODS[name].background else {}
     ours = explain.attribute(model, x, method=name, **kwargs, **options)
-    target = torch.as_tensor(ours.target)
+    target = torch.as_tensor(ours.target.copy())
     reference = _captum_reference(name, model.forward_module, x.clone(), target, background)
     atol = 1e-2 if name == "lime" else 1e-5
     np.testing.assert_allclose(ours.values, reference.detach().numpy(), rtol=1e-4, atol=atol)

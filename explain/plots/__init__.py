@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from .contributions import dependence, strongest_interaction, waterfall
 from .image import image_heatmap
 from .tabular import beeswarm, feature_bars, global_importance
 from .text import token_strip
@@ -34,6 +35,9 @@ __all__ = [
     "beeswarm",
     "image_heatmap",
     "token_strip",
+    "waterfall",
+    "dependence",
+    "strongest_interaction",
 ]
 
 
