@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .results import Attribution
 
 
-def to_shap(attr: "Attribution") -> Any:
+def to_shap(attr: Attribution) -> Any:
     """A ``shap.Explanation`` of the same values (images channels-last, as shap plots expect)."""
     shap = require("shap", feature="Attribution.to_shap")
     base = attr.base_values if attr.base_values is not None else np.zeros(len(attr))
@@ -37,7 +37,7 @@ def to_shap(attr: "Attribution") -> Any:
 
 
 def from_shap(explanation: Any, *, method: str = "shap", target: Any = None,
-              class_names: Any = None) -> "Attribution":
+              class_names: Any = None) -> Attribution:
     """An Attribution from a ``shap.Explanation`` of a single output (tabular or image).
 
     For a multi-output explanation pick the output first: ``explanation[..., k]``.

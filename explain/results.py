@@ -143,7 +143,7 @@ class Attribution:
         return to_shap(self)
 
     @classmethod
-    def from_shap(cls, explanation: Any, **options: Any) -> "Attribution":
+    def from_shap(cls, explanation: Any, **options: Any) -> Attribution:
         """An Attribution from a single-output ``shap.Explanation`` (tabular or image)."""
         from ._shap_interop import from_shap
 
