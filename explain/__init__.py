@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from .attention import attention
 from .data import Dataset
 from .errors import (
     DataError,
@@ -22,12 +23,13 @@ from .examples import examples, load_example
 from .gradients import attribute, method_info, methods
 from .loading import load_dataset, load_model, save_model, shared_mode
 from .model import Model
-from .results import Attribution
+from .results import AttentionMaps, Attribution
 from .shapley import shap_values
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttentionMaps",
     "Attribution",
     "DataError",
     "Dataset",
@@ -38,6 +40,7 @@ __all__ = [
     "Model",
     "ModelFormatError",
     "UnsafeModelError",
+    "attention",
     "attribute",
     "examples",
     "load_dataset",
