@@ -123,3 +123,29 @@ def test_multihead_attention_weights_and_unchanged_outputs() -> None:
 def test_a_model_without_attention_says_what_was_looked_for(mlp: nn.Module) -> None:
     with pytest.raises(explain.MethodError, match="nn.MultiheadAttention"):
         explain.attention(explain.Model(mlp), torch.zeros(2, 5))
+
+
+def test_attention_plots(bert: tuple) -> None:
+    from explain import plots
+
+    model, _, _ = bert
+    maps = explain.attention(model, TEXTS)
+    grid = plots.attention_grid(maps, 2)
+    assert len(grid.data) == 3 * 4
+    np.testing.assert_allclose(grid.data[5].z, maps.example(2)[1, 1])  # layer 1, head 1
+    head = plots.attention_head(maps, 1, layer=2, head=3)
+    assert list(head.data[0].x) == ["0:[CLS]", "1:not", "2:great", "3:[SEP]"]
+    np.testing.assert_allclose(head.data[0].z, maps.example(1)[2, 3])
+    scores = plots.attention_scores(maps, 0, kind="relevance")
+    np.testing.assert_allclose(scores.data[0].y, maps.relevance(0)[0])
+
+
+def test_long_inputs_stay_small_in_the_grid() -> None:
+    weights = np.random.default_rng(0).dirichlet(np.ones(512), size=(1, 2, 2, 512))
+    maps = explain.AttentionMaps(weights=weights, tokens=(tuple(f"w{k}" for k in range(512)),))
+    from explain import plots
+
+    grid = plots.attention_grid(maps, 0, max_tokens=48)
+    assert np.asarray(grid.data[0].z).shape == (48, 48)
+    np.testing.assert_allclose(np.asarray(grid.data[0].z).sum(1), 48 / 512, rtol=0.1)  # block means
+    assert len(grid.to_json()) < 300_000

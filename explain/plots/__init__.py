@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from .attention import attention_grid, attention_head, attention_scores
 from .contributions import dependence, strongest_interaction, waterfall
 from .image import image_heatmap
 from .tabular import beeswarm, feature_bars, global_importance
@@ -38,6 +39,9 @@ __all__ = [
     "waterfall",
     "dependence",
     "strongest_interaction",
+    "attention_grid",
+    "attention_head",
+    "attention_scores",
 ]
 
 
