@@ -301,4 +301,21 @@ def test_public_api():
         "beeswarm",
         "image_heatmap",
         "token_strip",
+        "waterfall",
+        "dependence",
+        "strongest_interaction",
+        "attention_grid",
+        "attention_head",
+        "attention_scores",
     }
+    assert all(callable(getattr(plots, name)) for name in plots.__all__)
+
+
+def test_user_text_is_shown_literally_not_as_html():
+    from explain.results import Attribution
+
+    attr = Attribution(values=np.array([[1.0, -2.0]]), method="saliency", target=np.array([0]),
+                       modality="tabular", feature_names=("<b>bold</b>", "a&b"), class_names=("<i>x</i>",))
+    fig = plots.feature_bars(attr, 0)
+    assert list(fig.data[0].y) == ["a&amp;b", "&lt;b&gt;bold&lt;/b&gt;"]
+    assert "&lt;i&gt;x&lt;/i&gt;" in fig.layout.title.text

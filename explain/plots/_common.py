@@ -18,6 +18,12 @@ NEUTRAL_COLOR = "#bababa"
 DIVERGING_SCALE = "RdBu_r"
 
 
+def display_text(text: object) -> str:
+    """User text (feature and class names, tokens) made safe for plotly, which reads a
+    subset of HTML in labels: ``<``, ``>`` and ``&`` become entities and show literally."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def check_modality(attr: Attribution, modality: str, plot_name: str) -> None:
     """Raise InputError when ``attr`` is not of ``modality``."""
     if attr.modality != modality:
@@ -50,7 +56,7 @@ def target_label(attr: Attribution, index: int) -> str:
         return str(np.asarray(target).tolist())
     target = int(target)
     if attr.class_names is not None and 0 <= target < len(attr.class_names):
-        return attr.class_names[target]
+        return display_text(attr.class_names[target])
     return str(target)
 
 

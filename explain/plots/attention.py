@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from ..errors import InputError
 from ..results import AttentionMaps
+from ._common import display_text
 
 __all__ = ["attention_grid", "attention_head", "attention_scores"]
 
@@ -69,7 +70,7 @@ def attention_head(maps: AttentionMaps, index: int = 0, layer: int = 0, head: in
     weights = maps.example(_check(maps, index))
     if not (0 <= layer < weights.shape[0] and 0 <= head < weights.shape[1]):
         raise InputError(f"layer must be below {weights.shape[0]} and head below {weights.shape[1]}.")
-    labels = [f"{k}:{t}" for k, t in enumerate(maps.tokens[index])]
+    labels = [f"{k}:{display_text(t)}" for k, t in enumerate(maps.tokens[index])]
     n = len(labels)
     fig = go.Figure(go.Heatmap(
         z=weights[layer, head], x=labels, y=labels, zmin=0, zmax=1, colorscale=_SCALE,
@@ -95,7 +96,7 @@ def attention_scores(maps: AttentionMaps, index: int = 0, *, kind: str = "rollou
     target = ""
     if kind == "relevance" and maps.target is not None:
         t = int(maps.target[i])
-        target = f" for {maps.class_names[t] if maps.class_names else t}"
+        target = f" for {display_text(maps.class_names[t]) if maps.class_names else t}"
     title = f"{kind}{target}, example {i}"
     if maps.grid is not None:
         rows, cols = maps.grid
@@ -110,7 +111,7 @@ def attention_scores(maps: AttentionMaps, index: int = 0, *, kind: str = "rollou
         fig.update_xaxes(showticklabels=False)
         fig.update_layout(title=title, height=420)
         return fig
-    fig = go.Figure(go.Bar(x=[f"{k}:{t}" for k, t in enumerate(tokens)], y=scores,
+    fig = go.Figure(go.Bar(x=[f"{k}:{display_text(t)}" for k, t in enumerate(tokens)], y=scores,
                            marker={"color": scores, "colorscale": "Viridis"},
                            hovertemplate="%{x}<br>%{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, xaxis={"tickangle": -60, "showticklabels": len(tokens) <= 80},

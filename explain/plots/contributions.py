@@ -19,14 +19,14 @@ import plotly.graph_objects as go
 
 from ..errors import InputError
 from ..results import Attribution
-from ._common import NEGATIVE_COLOR, POSITIVE_COLOR, check_index, check_modality, example_title
+from ._common import NEGATIVE_COLOR, POSITIVE_COLOR, check_index, check_modality, display_text, example_title
 
 __all__ = ["waterfall", "dependence", "strongest_interaction"]
 
 
 def _names(attr: Attribution) -> list[str]:
     width = attr.values.shape[1]
-    return list(attr.feature_names) if attr.feature_names else [f"x{i}" for i in range(width)]
+    return [display_text(n) for n in attr.feature_names] if attr.feature_names else [f"x{i}" for i in range(width)]
 
 
 def waterfall(attr: Attribution, index: int = 0, *, max_display: int = 12) -> go.Figure:
@@ -115,9 +115,9 @@ def dependence(attr: Attribution, feature: int | str, *, color_by: int | str | N
 
 def _feature_index(names: list[str], feature: int | str) -> int:
     if isinstance(feature, str):
-        if feature not in names:
+        if display_text(feature) not in names:
             raise InputError(f"No feature named {feature!r}; features are {names[:10]}...")
-        return names.index(feature)
+        return names.index(display_text(feature))
     if not 0 <= int(feature) < len(names):
         raise InputError(f"feature index {feature} is out of range for {len(names)} features.")
     return int(feature)

@@ -15,6 +15,7 @@ from ._common import (
     POSITIVE_COLOR,
     check_index,
     check_modality,
+    display_text,
     example_title,
 )
 
@@ -37,7 +38,7 @@ def _values_2d(attr: Attribution, plot_name: str) -> np.ndarray:
 
 def _feature_names(attr: Attribution, n_features: int) -> list[str]:
     if attr.feature_names is not None and len(attr.feature_names) == n_features:
-        return list(attr.feature_names)
+        return [display_text(n) for n in attr.feature_names]
     return [f"x{j}" for j in range(n_features)]
 
 

@@ -10,17 +10,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..errors import InputError
-from ._common import DIVERGING_SCALE, check_index, check_modality, symmetric_range, target_label
+from ._common import DIVERGING_SCALE, check_index, check_modality, display_text, symmetric_range, target_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Attribution
 
 __all__ = ["token_strip"]
-
-
-def _escape(token: str) -> str:
-    """Escape the characters plotly would read as HTML (``<s>``, ``</s>``, ``&``)."""
-    return token.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def token_strip(
@@ -87,7 +82,7 @@ def token_strip(
             stop = min(start + wrap, length)
             pad = width - (stop - start)
             z.append([float(v) for v in values[start:stop]] + [None] * pad)
-            text.append([_escape(t) for t in tokens[start:stop]] + [""] * pad)
+            text.append([display_text(t) for t in tokens[start:stop]] + [""] * pad)
             hover.append([f"example {i}, token {p}" for p in range(start, stop)] + [""] * pad)
             labels.append(f"#{i} ({name})" if r == 0 else f"#{i} +{start}")
 
