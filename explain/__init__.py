@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 from .attention import attention
+from .audit import Audit, audit
 from .data import Dataset
 from .errors import (
     DataError,
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttentionMaps",
+    "Audit",
     "Attribution",
     "DataError",
     "Dataset",
@@ -42,6 +44,7 @@ __all__ = [
     "UnsafeModelError",
     "attention",
     "attribute",
+    "audit",
     "examples",
     "load_dataset",
     "load_example",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +24,7 @@ EPILOG = """examples:
   explain methods model.pt2
   explain attribute example:breast_cancer --method integrated_gradients --rows 50 --out attr.json --html attr.html
   explain attribute model.pt2 holdout.csv --target label --method saliency --out attr.json
+  explain audit model.pt2 holdout.csv --target label --out report.html --json report.json --fail-if 'accuracy<0.9'
 
 MODEL is a file or folder (.pt2, TorchScript .pt, Hugging Face folder or .zip, ONNX, a folder with
 config.json + model.safetensors) or example:NAME for a bundled example. Pickle files are refused."""
@@ -52,6 +54,18 @@ def _parser() -> argparse.ArgumentParser:
     attr.add_argument("--seed", type=int, default=0)
     attr.add_argument("--out", help="write the attribution as JSON here")
     attr.add_argument("--html", help="write the plot as a self-contained HTML file here (works offline)")
+    audit = commands.add_parser("audit", help="run the audit and write an offline HTML report (and JSON)")
+    audit.add_argument("model", help="model file or folder, or example:NAME")
+    audit.add_argument("data", nargs="?", help="labelled dataset (not needed for example:NAME)")
+    audit.add_argument("--target", help="label column of a CSV / Parquet table")
+    audit.add_argument("--text", help="text column of a text CSV")
+    audit.add_argument("--out", default="report.html", help="HTML report path (default report.html)")
+    audit.add_argument("--json", help="also write the JSON report here")
+    audit.add_argument("--sections", nargs="+", help="sections to run (default: all)")
+    audit.add_argument("--rows", type=int, default=100, help="examples the explanation sections explain")
+    audit.add_argument("--seed", type=int, default=0)
+    audit.add_argument("--fail-if", dest="fail_if", action="append", default=[], metavar="EXPR",
+                       help="a CI gate such as 'accuracy<0.9' or 'shap.additivity_error>1e-4'; exit 1 when it holds")
     return parser
 
 
@@ -88,6 +102,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{name:24} {method_info(name)['summary']}")
         return 0
     model, data = _model_and_data(args)
+    if args.command == "audit":
+        return _audit(args, model, data)
     if args.command == "info":
         for key, value in model.describe().items():
             print(f"{key:14} {value}")
@@ -110,8 +126,50 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+_GATE = re.compile(r"^\s*([A-Za-z0-9_.@-]+)\s*(<=|>=|<|>|==)\s*(-?[0-9.eE+-]+)\s*$")
+_COMPARE = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__, "==": float.__eq__}
+
+
+def parse_gate(expression: str) -> tuple[str, str, float]:
+    """``"accuracy<0.9"`` -> ``("accuracy", "<", 0.9)``."""
+    match = _GATE.match(expression)
+    if match is None:
+        raise ExplainError(f"Cannot read the gate {expression!r}; write METRIC<NUMBER, e.g. 'accuracy<0.9'.")
+    return match.group(1), match.group(2), float(match.group(3))
+
+
+def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
+    from .audit import audit
+
+    if data is None:
+        raise ExplainError("audit needs a labelled dataset: explain audit MODEL DATA --target COLUMN.")
+    gates = [parse_gate(g) for g in args.fail_if]
+
+    def progress(section: str, fraction: float) -> None:
+        print(f"[{fraction:4.0%}] {section}", file=sys.stderr, flush=True)
+
+    result = audit(model, data, sections=args.sections, rows=args.rows, seed=args.seed, progress=progress)
+    result.to_html(args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+    if args.json:
+        result.to_json(args.json)
+        print(f"wrote {args.json}", file=sys.stderr)
+    for finding in result.findings:
+        print(f"- {finding}")
+    failed = []
+    for name, op, limit in gates:
+        if name not in result.metrics:
+            raise ExplainError(f"The gate names {name!r}, which this audit did not measure; "
+                               f"measured: {sorted(result.metrics)}.")
+        if _COMPARE[op](float(result.metrics[name]), limit):
+            failed.append(f"{name} = {result.metrics[name]:.4g} {op} {limit:g}")
+    for line in failed:
+        print(f"gate failed: {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 2 a user error)."""
+    """Run the command line; return the exit code (0 ok, 1 a failed --fail-if gate, 2 a user error)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

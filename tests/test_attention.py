@@ -137,7 +137,8 @@ def test_attention_plots(bert: tuple) -> None:
     assert list(head.data[0].x) == ["0:[CLS]", "1:not", "2:great", "3:[SEP]"]
     np.testing.assert_allclose(head.data[0].z, maps.example(1)[2, 3])
     scores = plots.attention_scores(maps, 0, kind="relevance")
-    np.testing.assert_allclose(scores.data[0].y, maps.relevance(0)[0])
+    np.testing.assert_allclose(scores.data[0].y, maps.relevance(0)[0, 1:])
+    assert scores.data[0].x[0] == "1:the"
 
 
 def test_long_inputs_stay_small_in_the_grid() -> None:

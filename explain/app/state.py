@@ -3,7 +3,8 @@
 Each browser session holds its own :class:`explain.Model` in ``st.session_state``; never a
 global ``st.cache_resource``, because Captum's hook methods change modules while they run.
 Attributions are cached in the session too, keyed by a content hash of the model, the
-explained rows, the method and its options, so a page revisited never recomputes.
+explained rows, the method and its options, so a page revisited never recomputes. When a
+new model loads, the old one and its cached results are dropped.
 
 Every call into the package goes through :func:`guarded`: an :class:`explain.ExplainError`
 becomes ``st.error(message)``, never a traceback, and whatever was loaded stays loaded.
@@ -11,8 +12,8 @@ becomes ``st.error(message)``, never a traceback, and whatever was loaded stays 
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import io
 import json
 import logging
 from collections import OrderedDict
@@ -21,27 +22,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 import torch
+from torch import nn
 
 import explain
-from explain import plots
+from explain.app import infer
 from explain.data import Dataset
 from explain.model import Model
 from explain.results import Attribution
 
 __all__ = [
-    "Held", "SaliencyResult", "attribution", "current", "download_figure", "download_json",
-    "guarded", "kept", "load_example", "load_uploads", "page_setup", "require_loaded",
-    "saliency", "saliency_figures", "show_summary", "target_guess", "was_cancelled",
+    "Held", "attribution", "conv_layers", "current", "examples", "guarded", "guess_columns",
+    "held", "kept", "load_example", "load_uploads", "method_info", "methods", "page_setup",
+    "pending_model", "require_loaded", "was_cancelled",
 ]
 
 _log = logging.getLogger(__name__)
 
 MODEL, DATA, SCORE, CACHE = "explain.model", "explain.data", "explain.score", "explain.cache"
-CANCELLED, SIDEBAR = "explain.cancelled", "explain.sidebar"
+CANCELLED, SIDEBAR, PENDING = "explain.cancelled", "explain.sidebar", "explain.pending"
 CACHE_SIZE = 16  # attributions kept per session, least recently used dropped first
 SCORE_ROWS = 10_000  # accuracy / R² on at most this many rows, at load time
 BACKGROUND_ROWS = 32  # background examples for DeepLiftShap / GradientShap
@@ -69,7 +69,7 @@ def _show_loaded() -> None:
     slot = st.session_state.get(SIDEBAR)
     if slot is None:
         return
-    model, data = st.session_state.get(MODEL), st.session_state.get(DATA)
+    model, data = held()
     with slot.container():
         st.caption(f"Model: **{model.label}**" if model else "Model: none loaded")
         st.caption(f"Dataset: **{data.label}**" if data else "Dataset: none loaded")
@@ -77,20 +77,32 @@ def _show_loaded() -> None:
 
 def guarded(fn: Callable[..., Any], *args: Any, context: str = "", **kwargs: Any) -> tuple[bool, Any]:
     """Call ``fn``; on failure show ``st.error`` (never a traceback) and return ``(False, None)``."""
+    ok, value, message = _attempt(fn, *args, context=context, **kwargs)
+    if not ok:
+        st.error(message)
+    return ok, value
+
+
+def _attempt(fn: Callable[..., Any], *args: Any, context: str = "", **kwargs: Any) -> tuple[bool, Any, str]:
+    """Call ``fn``; return ``(ok, value, error message)``: a plain message, never a traceback."""
     prefix = f"{context}: " if context else ""
     try:
-        return True, fn(*args, **kwargs)
+        return True, fn(*args, **kwargs), ""
     except explain.ExplainError as err:
-        st.error(f"{prefix}{err}")
+        return False, None, f"{prefix}{err}"
     except Exception as err:  # a bug, not the user's fault: say so, log the traceback
         _log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
-        st.error(f"{prefix}unexpected {type(err).__name__}: {err}. The details are in the server log.")
-    return False, None
+        return False, None, f"{prefix}unexpected {type(err).__name__}: {err}. The details are in the server log."
+
+
+def held() -> tuple[Held | None, Held | None]:
+    """The session's model and dataset with their fingerprints and labels."""
+    return st.session_state.get(MODEL), st.session_state.get(DATA)
 
 
 def current() -> tuple[Model | None, Dataset | None]:
     """The session's model and dataset (None for what is not loaded)."""
-    model, data = st.session_state.get(MODEL), st.session_state.get(DATA)
+    model, data = held()
     return (model.value if model else None), (data.value if data else None)
 
 
@@ -99,7 +111,7 @@ def require_loaded() -> tuple[Model, Dataset]:
     model, data = current()
     if model is None or data is None:
         st.info("Load a model and a dataset on the Home page first.")
-        st.page_link(HOME, label="Go to the Home page", icon="🏠")
+        st.page_link(HOME, label="Go to the Home page", icon=":material/home:")
         st.stop()
     return model, data  # type: ignore[return-value]
 
@@ -113,7 +125,7 @@ def kept(widget: Callable[..., Any], label: str, *, key: str, default: Any, **kw
     """
     store = f"explain.kept.{key}"
     value = st.session_state.get(key, st.session_state.get(store, default))
-    if not _fits(value, kwargs):
+    if not (value is None and default is None) and not _fits(value, kwargs):
         value = default
     st.session_state[key] = value
     result = widget(label, key=key, **kwargs)
@@ -124,6 +136,8 @@ def kept(widget: Callable[..., Any], label: str, *, key: str, default: Any, **kw
 def _fits(value: Any, kwargs: dict[str, Any]) -> bool:
     if "options" in kwargs and value not in list(kwargs["options"]):
         return False
+    if value is None:
+        return False
     try:
         if kwargs.get("min_value") is not None and value < kwargs["min_value"]:
             return False
@@ -132,6 +146,33 @@ def _fits(value: Any, kwargs: dict[str, Any]) -> bool:
     except TypeError:
         return False
     return True
+
+
+# --- what the package offers (pages reach it only through here) ------------------------
+def examples() -> list[str]:
+    """Names of the bundled examples."""
+    return explain.examples()
+
+
+def methods(model: Model) -> list[str]:
+    """Attribution methods that can serve ``model``."""
+    return explain.methods(model)
+
+
+def method_info(name: str) -> dict[str, Any]:
+    """A method's summary and default options."""
+    return explain.method_info(name)
+
+
+def conv_layers(model: Model) -> list[str]:
+    """Names of the model's convolutional layers (Grad-CAM's choices), first to last."""
+    names = []
+    for name, module in model.network.named_modules():
+        if isinstance(module, nn.Conv2d):
+            names.append(name)
+        elif getattr(module, "kind", "") == "conv":  # a conv tap in a rebuilt torch.export graph
+            names.append(str(getattr(module, "origin", name)))
+    return list(dict.fromkeys(names))
 
 
 # --- loading -------------------------------------------------------------------------
@@ -146,22 +187,65 @@ def load_example(name: str) -> bool:
         return _accept(Held(model, _module_digest(model), label), Held(data, label, label))
 
 
-def load_uploads(model_file: Any, data_file: Any, target: str | None) -> bool:
+def pending_model(model_file: Any, *, show_error: bool = True) -> Held | None:
+    """The model in an upload, loaded once per file and kept until it is accepted or replaced.
+
+    Read as soon as it is uploaded, so the dataset's columns can be matched to it; a bad
+    file shows its error here. None without a file or when the file is not a model.
+    """
+    if model_file is None:
+        st.session_state.pop(PENDING, None)
+        return None
+    file_key = _file_key(model_file)
+    pending = st.session_state.get(PENDING)
+    if pending is None or pending[0] != file_key:
+        with st.spinner(f"Reading the model {_name(model_file, '')}…"):
+            ok, value, message = _attempt(explain.load_model, model_file, context="Model")
+        entry = Held(value, _bytes_digest(model_file), _name(model_file, "uploaded model")) if ok else None
+        pending = (file_key, entry, message)
+        st.session_state[PENDING] = pending
+    if pending[1] is None and show_error:
+        st.error(pending[2])
+    return pending[1]
+
+
+def _file_key(upload: Any) -> str:
+    return str(getattr(upload, "file_id", "") or id(upload))
+
+
+def guess_columns(data_file: Any, model: Model | None) -> tuple[infer.Header | None, infer.Guess | None]:
+    """The columns of an uploaded table and the guess of its label (and text) column."""
+    if data_file is None:
+        return None, None
+    header = infer.read_header(data_file.getvalue())
+    if header is None:
+        return None, None
+    if model is None:
+        return header, infer.guess_columns(header)
+    return header, infer.guess_columns(
+        header, n_features=model.n_features, feature_names=model.feature_names, modality=model.modality
+    )
+
+
+def load_uploads(model_file: Any, data_file: Any, target: str | None, text: str | None = None) -> bool:
     """Load uploaded files (Streamlit ``UploadedFile`` or any file-like object) into the session.
 
     Either may be None: the one given replaces what is loaded, the other stays. When the
     new pair does not fit together, nothing changes and the error is shown.
     """
-    model, data = st.session_state.get(MODEL), st.session_state.get(DATA)
+    model, data = held()
     with st.spinner("Reading the uploads…"):
         if model_file is not None:
-            ok, value = guarded(explain.load_model, model_file, context="Model")
-            if not ok:
+            pending = st.session_state.get(PENDING)
+            shown = pending is not None and pending[0] == _file_key(model_file)  # by the page, this run
+            model = pending_model(model_file, show_error=not shown)
+            if model is None:
                 return False
-            model = Held(value, _bytes_digest(model_file), _name(model_file, "uploaded model"))
         if data_file is not None:
+            target = (target or "").strip() or None
             ok, value = guarded(
-                explain.load_dataset, data_file, target=(target or "").strip() or None, context="Dataset"
+                explain.load_dataset, data_file, target=target,
+                text=text if text and text != target else None, context="Dataset",
             )
             if not ok:
                 return False
@@ -170,14 +254,28 @@ def load_uploads(model_file: Any, data_file: Any, target: str | None) -> bool:
 
 
 def _accept(model: Held | None, data: Held | None) -> bool:
-    """Store the pair after checking that the model runs on the data (which gives the score)."""
+    """Store the pair after checking that the model runs on the data (which gives the score);
+    drop the model and data it replaces, with the cached results of the old model."""
     score = None
     if model is not None and data is not None:
         with st.spinner("Checking the model on the dataset…"):
             ok, score = guarded(_score, model.value, data.value, context="The model does not fit the dataset")
         if not ok:
             return False
+    old = st.session_state.get(MODEL)
+    if old is not None and (model is None or old.fingerprint != model.fingerprint):
+        cache = st.session_state.get(CACHE, {})
+        for key in [k for k, (fingerprint, _) in cache.items() if fingerprint == old.fingerprint]:
+            del cache[key]
+    pending = st.session_state.get(PENDING)
+    stale = pending is not None and (pending[1] is None or model is None or pending[1].value is not model.value)
+    # Delete before storing: Streamlit keeps the previous run's values until the next run.
+    for key in (MODEL, DATA, SCORE, "explain.previews", *([PENDING] if stale else [])):
+        if key in st.session_state:
+            del st.session_state[key]
     st.session_state[MODEL], st.session_state[DATA], st.session_state[SCORE] = model, data, score
+    del old, pending
+    gc.collect()  # modules hold reference cycles: free the replaced model's memory now
     _show_loaded()
     return True
 
@@ -185,6 +283,7 @@ def _accept(model: Held | None, data: Held | None) -> bool:
 def _score(model: Model, data: Dataset) -> dict[str, Any] | None:
     """Accuracy (class names compared by name) or R² on the labelled rows, or None."""
     if data.y is None:
+        model.logits(data[:2])  # still check that the model runs on the data
         return None
     part = data[:SCORE_ROWS]
     predicted = model.predict(part)
@@ -202,22 +301,6 @@ def _score(model: Model, data: Dataset) -> dict[str, Any] | None:
     spread = float(((y - y.mean()) ** 2).sum())
     value = 1.0 - float(((y - predicted) ** 2).sum()) / spread if spread > 0 else float("nan")
     return {"name": "R²", "value": value, "text": f"{value:.3f}", "rows": len(part), "note": None}
-
-
-def target_guess(data_file: Any) -> tuple[str, list[str]]:
-    """For an uploaded table: the likely label column ("label", "target", ...) and all columns."""
-    if data_file is None:
-        return "", []
-    try:
-        head = pd.read_csv(io.BytesIO(data_file.getvalue()), nrows=0)
-    except Exception:  # not a CSV (npz, zip, parquet): the user types the column
-        return "", []
-    columns = [str(c) for c in head.columns]
-    for wanted in ("label", "target", "class", "y"):
-        for column in columns:
-            if column.lower() == wanted:
-                return column, columns
-    return "", columns
 
 
 def _name(upload: Any, fallback: str) -> str:
@@ -259,13 +342,14 @@ def _background_rows(n: int) -> list[int]:
 
 
 def attribution(
-    method: str, rows: Sequence[int], *, compute: bool = True, label: str = "Computing…", **options: Any
+    method: str, rows: Sequence[int], *, compute: bool = True, label: str | None = None, **options: Any
 ) -> Attribution | None:
     """Attributions of the session's model on ``rows`` of its dataset, cached in the session.
 
-    Returns the cached result, else computes it (with a progress bar and a Cancel button,
-    which interrupts it at the next batch) when ``compute`` is true, else None. Methods with a background get ``BACKGROUND_ROWS``
-    seeded rows of the whole dataset, so one row is explained the same alone or in a batch.
+    Returns the cached result, else computes it (with a progress bar saying what runs and a
+    Cancel button, which interrupts it at the next batch) when ``compute`` is true, else
+    None. Methods with a background get ``BACKGROUND_ROWS`` seeded rows of the whole
+    dataset, so one row is explained the same alone or in a batch.
     """
     model, data = st.session_state[MODEL], st.session_state[DATA]
     part = data.value[[int(r) for r in rows]]
@@ -276,12 +360,14 @@ def attribution(
     h.update(_rows_digest(part).encode())
     h.update(_rows_digest(background).encode() if background is not None else b"-")
     key = h.hexdigest()
-    cache: OrderedDict[str, Attribution] = st.session_state.setdefault(CACHE, OrderedDict())
+    cache: OrderedDict[str, tuple[str, Attribution]] = st.session_state.setdefault(CACHE, OrderedDict())
     if key in cache:
         cache.move_to_end(key)
-        return cache[key]
+        return cache[key][1]
     if not compute:
         return None
+    what = f"{len(part)} row" + ("s" if len(part) != 1 else "")
+    label = label or f"{method} on {what}" + (f" ({_brief_options(options)})" if options else "") + "…"
     holder = st.empty()
     with holder.container():
         bar = st.progress(0.0, text=label)
@@ -294,10 +380,14 @@ def attribution(
     holder.empty()
     if not ok:
         return None
-    cache[key] = result
+    cache[key] = (model.fingerprint, result)
     while len(cache) > CACHE_SIZE:
         cache.popitem(last=False)
     return result
+
+
+def _brief_options(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in options.items() if v is not None and k != "perturbations_per_eval")
 
 
 def _cancel() -> None:
@@ -307,148 +397,3 @@ def _cancel() -> None:
 def was_cancelled() -> bool:
     """True once after the user pressed Cancel during a computation."""
     return bool(st.session_state.pop(CANCELLED, False))
-
-
-# --- the saliency page -----------------------------------------------------------------
-@dataclass(frozen=True)
-class SaliencyResult:
-    """One example's attribution (``example`` has one row: ``row`` of the dataset), and
-    for tabular data the attributions of the first rows for the global view."""
-
-    example: Attribution
-    row: int
-    overall: Attribution | None
-
-
-def saliency(method: str, row: int, n_rows: int | None, *, compute: bool) -> SaliencyResult | None:
-    """The saliency page's results, from the cache or (when ``compute``) computed now.
-
-    ``n_rows``: rows 0..n_rows-1 for the global view (tabular), or None for none. A row
-    inside them is taken from that one computation.
-    """
-    overall = None
-    if n_rows:
-        overall = attribution(method, range(n_rows), compute=compute,
-                              label=f"Explaining {n_rows} rows for the global view…")
-        if overall is None:
-            return None
-    if overall is not None and row < n_rows:  # type: ignore[operator]
-        example = overall[row]
-    else:
-        example = attribution(method, [row], compute=compute, label=f"Explaining row {row}…")
-    return None if example is None else SaliencyResult(example, row, overall)
-
-
-def saliency_figures(result: SaliencyResult) -> dict[str, go.Figure]:
-    """Figures by file stem: the example's natural plot and, for tabular, global importance."""
-    ok, fig = guarded(result.example.plot, index=0)
-    figures = {}
-    if ok:
-        title = fig.layout.title.text or ""
-        fig.update_layout(title=title.replace("example 0", f"example {result.row}", 1))
-        figures[f"{result.example.method}_row{result.row}"] = fig
-    if result.overall is not None:
-        ok, fig = guarded(plots.global_importance, result.overall)
-        if ok:
-            figures[f"{result.overall.method}_global_{len(result.overall)}rows"] = fig
-    return figures
-
-
-# --- display -----------------------------------------------------------------------------
-def download_figure(fig: go.Figure, stem: str) -> None:
-    """A button that downloads the figure as one self-contained HTML file (works offline)."""
-    st.download_button(
-        "Download chart (HTML)", data=lambda: fig.to_html(include_plotlyjs=True, full_html=True),
-        file_name=f"{stem}.html", mime="text/html", key=f"html-{stem}", on_click="ignore",
-    )
-
-
-def download_json(attr: Attribution, stem: str, label: str = "Download attributions (JSON)") -> None:
-    """A button that downloads an attribution as JSON."""
-    st.download_button(
-        label, data=attr.to_json, file_name=f"{stem}.json", mime="application/json",
-        key=f"json-{stem}", on_click="ignore",
-    )
-
-
-def _brief(names: Sequence[str] | None, limit: int = 6) -> str:
-    if not names:
-        return "—"
-    shown = ", ".join(names[:limit])
-    return f"{shown}, … ({len(names)} in all)" if len(names) > limit else shown
-
-
-def show_summary() -> None:
-    """Show what is loaded: the model's score on the dataset, the model and the dataset."""
-    held_model, held_data = st.session_state.get(MODEL), st.session_state.get(DATA)
-    score = st.session_state.get(SCORE)
-    if score is not None:
-        how = " (predicted class names compared with the labels)" if score["name"] == "Accuracy" else ""
-        st.metric(f"{score['name']} on the dataset", score["text"],
-                  help=f"On {score['rows']:,} labelled rows{how}.")
-        if score["note"]:
-            st.warning(f"Accuracy may mislead: {score['note']}.")
-    if held_model is not None:
-        _show_model(held_model)
-    if held_data is not None:
-        _show_data(held_data)
-
-
-def _show_model(held: Held) -> None:
-    info = held.value.describe()
-    st.subheader(f"Model: {held.label}")
-    cols = st.columns(4)
-    cols[0].metric("Task", info["task"])
-    cols[1].metric("Modality", info["modality"])
-    cols[2].metric("Parameters", f"{info['parameters']:,}")
-    cols[3].metric("Format", info["format"])
-    details = {
-        "Input shape": str(info["input_shape"] or "—"),
-        "Classes": _brief(info["class_names"]),
-        "Features": _brief(info["feature_names"]),
-        "Hook-based methods": info["hook_methods"],
-        "Gradients": info["gradients"],
-    }
-    st.dataframe(pd.DataFrame({"property": list(details), "value": list(details.values())}),
-                 hide_index=True, width="stretch")
-
-
-def _show_data(held: Held) -> None:
-    data: Dataset = held.value
-    info = data.describe()
-    st.subheader(f"Dataset: {held.label}")
-    cols = st.columns(4)
-    cols[0].metric("Rows", f"{info['rows']:,}")
-    cols[1].metric("Modality", info["modality"])
-    cols[2].metric("Labels", info["task"] or "none")
-    if "features" in info:
-        cols[3].metric("Features", info["features"])
-    elif "example_shape" in info:
-        cols[3].metric("Example shape", "×".join(str(s) for s in info["example_shape"]))
-    left, right = st.columns([3, 2])
-    labels = data.labels
-    if data.x is not None and data.modality == "tabular":
-        left.caption("First rows")
-        left.dataframe(pd.DataFrame(data.x[:5], columns=list(data.feature_names or ())))
-    elif data.x is not None and data.modality == "image":
-        left.caption("First images" + (", with their labels" if labels else ""))
-        left.image([_thumbnail(img) for img in data.x[:8]], width=56,
-                   caption=labels[:8] if labels else None)
-    elif data.texts is not None:
-        left.caption("First texts")
-        left.dataframe(pd.DataFrame({"text": data.texts[:5]}), hide_index=True)
-    if "label_balance" in info:
-        balance = pd.DataFrame(list(info["label_balance"].items()), columns=["class", "examples"])
-        right.caption("Examples per class")
-        right.dataframe(balance, hide_index=True, height=min(400, 38 + 35 * len(balance)))
-
-
-def _thumbnail(image: np.ndarray, side: int = 72) -> np.ndarray:
-    """One (channels, height, width) image as a (height, width[, 3]) array in 0..1, enlarged
-    by repeating pixels so small images stay sharp."""
-    img = np.asarray(image, dtype=np.float32)
-    img = np.moveaxis(img[:3], 0, -1) if img.shape[0] in (3, 4) else img.mean(axis=0)
-    low, high = float(img.min()), float(img.max())
-    img = (img - low) / (high - low) if high > low else np.zeros_like(img)
-    factor = max(1, side // max(img.shape[:2]))
-    return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)

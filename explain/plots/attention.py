@@ -91,16 +91,18 @@ def attention_scores(maps: AttentionMaps, index: int = 0, *, kind: str = "rollou
     i = _check(maps, index)
     if kind not in ("rollout", "relevance"):
         raise InputError(f"kind must be 'rollout' or 'relevance', got {kind!r}.")
-    scores = (maps.rollout(i) if kind == "rollout" else maps.relevance(i))[0]
-    tokens = maps.tokens[i]
+    # the first token's row, without its entry for itself (rollout keeps half of every row
+    # on the token itself and relevance starts from the identity, which would dwarf the rest)
+    scores = (maps.rollout(i) if kind == "rollout" else maps.relevance(i))[0, 1:]
+    tokens = maps.tokens[i][1:]
     target = ""
     if kind == "relevance" and maps.target is not None:
         t = int(maps.target[i])
         target = f" for {display_text(maps.class_names[t]) if maps.class_names else t}"
-    title = f"{kind}{target}, example {i}"
+    title = f"{kind}{target} from the first token, example {i}"
     if maps.grid is not None:
         rows, cols = maps.grid
-        patches = scores[len(tokens) - rows * cols:].reshape(rows, cols)
+        patches = scores[len(scores) - rows * cols:].reshape(rows, cols)
         fig = make_subplots(rows=1, cols=2, subplot_titles=("input", kind))
         if maps.inputs is not None:
             image = maps.inputs[i].mean(axis=0)
@@ -111,7 +113,7 @@ def attention_scores(maps: AttentionMaps, index: int = 0, *, kind: str = "rollou
         fig.update_xaxes(showticklabels=False)
         fig.update_layout(title=title, height=420)
         return fig
-    fig = go.Figure(go.Bar(x=[f"{k}:{display_text(t)}" for k, t in enumerate(tokens)], y=scores,
+    fig = go.Figure(go.Bar(x=[f"{k}:{display_text(t)}" for k, t in enumerate(tokens, start=1)], y=scores,
                            marker={"color": scores, "colorscale": "Viridis"},
                            hovertemplate="%{x}<br>%{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, xaxis={"tickangle": -60, "showticklabels": len(tokens) <= 80},

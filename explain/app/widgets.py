@@ -1,0 +1,272 @@
+"""Display helpers and pickers of the Streamlit app: summaries, charts with their downloads,
+the method picker with its options, the row picker and the upload's column picker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explain.app import state, tables
+from explain.app.saliency import Chart, SaliencyResult, charts
+from explain.data import Dataset
+from explain.model import Model
+
+__all__ = [
+    "chart", "column_picker", "method_picker", "model_brief", "row_picker", "show_results", "show_summary",
+]
+
+NO_LABELS = "(no labels)"
+NO_METHOD = "(none)"
+ROW_CHOICES = 1000  # rows offered in the row picker
+INTEGRATION = ("gausslegendre", "riemann_trapezoid", "riemann_middle", "riemann_left", "riemann_right")
+_HELP = {
+    "n_steps": "Steps along the path from the baseline: more is more exact and slower.",
+    "n_samples": "Random samples per example: more is steadier and slower.",
+    "nt_samples": "Noisy copies averaged per example: more is smoother and slower.",
+    "stdevs": "Standard deviation of the noise; empty: 15% of the data's range.",
+    "patch": "Side of the square pixel patches treated as one feature; empty: 1/8 of the image.",
+    "perturbations_per_eval": "Perturbed inputs per model call: speed and memory only.",
+    "integration": "How the path integral is approximated.",
+    "abs": "Take absolute values.",
+    "multiply_by_inputs": "Multiply by (input − baseline): global attributions.",
+    "relu_attributions": "Keep only positive evidence (ReLU on the map).",
+}
+
+
+# --- charts ------------------------------------------------------------------------------
+def chart(item: Chart, key: str) -> None:
+    """A Plotly chart (toolbar shown: its camera button saves a PNG) and, beside it, its
+    downloads: the chart as self-contained HTML, its data as CSV, the attributions as JSON."""
+    config = {"displayModeBar": True, "displaylogo": False,
+              "toImageButtonOptions": {"format": "png", "filename": item.stem, "scale": 2}}
+    st.plotly_chart(item.figure, key=f"chart-{key}", config=config)
+    with st.container(horizontal=True):
+        st.download_button(
+            "Chart (HTML)", data=lambda: item.figure.to_html(include_plotlyjs=True, full_html=True),
+            file_name=f"{item.stem}.html", mime="text/html", key=f"html-{key}", on_click="ignore",
+        )
+        st.download_button(
+            "Data (CSV)", data=lambda: item.table.to_csv(index=False), file_name=f"{item.stem}.csv",
+            mime="text/csv", key=f"csv-{key}", on_click="ignore",
+        )
+        st.download_button(
+            "Attributions (JSON)", data=item.attribution.to_json, file_name=f"{item.stem}.json",
+            mime="application/json", key=f"json-{key}", on_click="ignore",
+        )
+
+
+def show_results(results: Sequence[SaliencyResult | None], methods: Sequence[str], modality: str) -> None:
+    """One method's charts (tabular: the row and the global view side by side), or two
+    methods' charts side by side, with the rank agreement of the two on the row."""
+    if len(results) == 1 and results[0] is not None:
+        items = charts(results[0])
+        cells = st.columns(len(items)) if modality == "tabular" and items else [st.container() for _ in items]
+        for k, (cell, item) in enumerate(zip(cells, items)):
+            with cell:
+                chart(item, f"a{k}")
+        return
+    first, second = results[0], results[1]
+    if first is not None and second is not None:
+        rho = tables.rank_agreement(first.example.values, second.example.values)
+        st.caption(f"Rank agreement of {methods[0]} and {methods[1]} on this example (Spearman, by "
+                   f"magnitude): **{rho:.2f}** (1: same ranking, 0: unrelated).")
+    per = [charts(r) if r is not None else [] for r in results]
+    for k in range(max(len(p) for p in per) or 1):
+        for slot, (cell, items, method) in enumerate(zip(st.columns(2), per, methods)):
+            with cell:
+                if k < len(items):
+                    chart(items[k], f"{'ab'[slot]}{k}")
+                elif k == 0:
+                    st.info(f"Press **Run** to compute {method}.")
+
+
+# --- pickers -------------------------------------------------------------------------------
+def method_picker(
+    model: Model, slot: str, label: str, *, default: str | None = None, optional: bool = False
+) -> tuple[str | None, dict[str, Any]]:
+    """A method selectbox and a widget per option of the chosen method; ``optional`` adds
+    a "(none)" choice, which returns ``(None, {})``."""
+    available = state.methods(model)
+    choices = ([NO_METHOD] if optional else []) + available
+    if default not in choices:
+        default = choices[0]
+    method = state.kept(st.selectbox, label, key=f"saliency.{slot}.method", default=default, options=choices)
+    if method == NO_METHOD:
+        return None, {}
+    info = state.method_info(method)
+    st.caption(f"{info['summary']} (Captum {info['captum']})")
+    return method, _options(model, slot, method, info["defaults"])
+
+
+def _options(model: Model, slot: str, method: str, defaults: dict[str, Any]) -> dict[str, Any]:
+    shown = [n for n in defaults if n not in ("window", "stride") and (n != "patch" or model.modality == "image")]
+    # numbers and choices two to a line, then the switches (long names) one to a line
+    shown.sort(key=lambda name: isinstance(defaults[name], bool))
+    grid = [n for n in shown if not isinstance(defaults[n], bool)]
+    cells = st.columns(2) if grid else []
+    options: dict[str, Any] = {}
+    for i, name in enumerate(shown):
+        with cells[i % 2] if i < len(grid) else st.container():
+            options[name] = _option(model, f"saliency.{slot}.{method}.{name}", name, defaults[name])
+    return options
+
+
+def _option(model: Model, key: str, name: str, default: Any) -> Any:
+    help_text = _HELP.get(name)
+    if name == "layer":
+        layers = state.conv_layers(model)
+        if layers:
+            return state.kept(st.selectbox, "layer", key=key, default=layers[-1], options=layers,
+                              help="The convolutional layer whose activations are mapped.")
+        return state.kept(st.text_input, "layer", key=key, default="", help="A layer name.") or None
+    if name == "integration":
+        return state.kept(st.selectbox, name, key=key, default=default, options=INTEGRATION, help=help_text)
+    if isinstance(default, bool):
+        return state.kept(st.checkbox, name, key=key, default=default, help=help_text)
+    if name == "stdevs":
+        return state.kept(st.number_input, name, key=key, default=default, min_value=0.0, step=0.01,
+                          format="%.4f", placeholder="automatic", help=help_text)
+    if isinstance(default, int) or name == "patch":
+        return state.kept(st.number_input, name, key=key, default=default, min_value=1, step=1,
+                          placeholder="automatic", help=help_text)
+    return default
+
+
+def row_picker(data: Dataset, fingerprint: str) -> int:
+    """A selectbox of the dataset's first rows, each shown with its label and a preview."""
+    cached = st.session_state.get("explain.previews")
+    if cached is None or cached[0] != fingerprint:
+        cached = (fingerprint, tables.row_previews(data, ROW_CHOICES))
+        st.session_state["explain.previews"] = cached
+    previews = cached[1]
+    what = {"image": "Image", "text": "Text"}.get(data.modality, "Row")
+    more = f" The first {ROW_CHOICES:,} of {len(data):,} are listed." if len(data) > ROW_CHOICES else ""
+    return int(state.kept(
+        st.selectbox, f"{what} to explain", key="saliency.row", default=0,
+        options=list(range(len(previews))), format_func=lambda i: previews[i],
+        help="Type to search by number, label or value." + more,
+    ))
+
+
+def model_brief(model: Model) -> str:
+    """One line about a model: format, task, modality, inputs and classes."""
+    parts = [model.format, f"{model.modality} {model.task}"]
+    if model.n_features:
+        parts.append(f"{model.n_features} features")
+    elif model.input_shape:
+        parts.append("input " + "×".join(str(s) for s in model.input_shape))
+    if model.class_names:
+        parts.append("classes " + _brief(model.class_names, 4))
+    return " · ".join(parts)
+
+
+def column_picker(data_file: Any, model: state.Held | None) -> tuple[str | None, str | None]:
+    """For an uploaded table: the label column, preselected as inferred, and the text column.
+
+    Returns ``(target, text)``; ``(None, None)`` for files that carry their labels (NPZ, zips).
+    """
+    header, guess = state.guess_columns(data_file, model.value if model else None)
+    if data_file is None:
+        return None, None
+    if header is None or guess is None:
+        st.caption("Not a table: labels come with the file (NPZ arrays, or one folder per class in a zip).")
+        return None, None
+    options = [NO_LABELS, *header.columns]
+    owner = model.fingerprint[:12] if model else "none"
+    choice = st.selectbox(
+        "Target column", options, index=options.index(guess.target or NO_LABELS),
+        key=f"home.target.{getattr(data_file, 'file_id', '')}.{owner}",
+        help="The column with the labels; every other column is an input.",
+    )
+    st.caption(("Inferred: " if guess.certain else "Best guess, please check: ") + guess.reason)
+    if guess.text:
+        st.caption(f"The texts are in the column {guess.text!r}.")
+    return (None if choice == NO_LABELS else choice), guess.text
+
+
+# --- the home page's summary -----------------------------------------------------------------
+def _brief(names: Sequence[str] | None, limit: int = 6) -> str:
+    if not names:
+        return "—"
+    shown = ", ".join(names[:limit])
+    return f"{shown}, … ({len(names)} in all)" if len(names) > limit else shown
+
+
+def show_summary() -> None:
+    """Show what is loaded: the model's score on the dataset, the model and the dataset."""
+    held_model, held_data = state.held()
+    score = st.session_state.get(state.SCORE)
+    if score is not None:
+        how = " (predicted class names compared with the labels)" if score["name"] == "Accuracy" else ""
+        st.metric(f"{score['name']} on the dataset", score["text"],
+                  help=f"On {score['rows']:,} labelled rows{how}.")
+        if score["note"]:
+            st.warning(f"Accuracy may mislead: {score['note']}.")
+    if held_model is not None:
+        _show_model(held_model)
+    if held_data is not None:
+        _show_data(held_data)
+
+
+def _show_model(held: state.Held) -> None:
+    info = held.value.describe()
+    st.subheader(f"Model: {held.label}")
+    cols = st.columns(4)
+    cols[0].metric("Task", info["task"])
+    cols[1].metric("Modality", info["modality"])
+    cols[2].metric("Parameters", f"{info['parameters']:,}")
+    cols[3].metric("Format", info["format"])
+    details = {
+        "Input shape": str(info["input_shape"] or "—"),
+        "Classes": _brief(info["class_names"]),
+        "Features": _brief(info["feature_names"]),
+        "Hook-based methods": info["hook_methods"],
+        "Gradients": info["gradients"],
+    }
+    st.dataframe(pd.DataFrame({"property": list(details), "value": list(details.values())}),
+                 hide_index=True, width="stretch")
+
+
+def _show_data(held: state.Held) -> None:
+    data: Dataset = held.value
+    info = data.describe()
+    st.subheader(f"Dataset: {held.label}")
+    cols = st.columns(4)
+    cols[0].metric("Rows", f"{info['rows']:,}")
+    cols[1].metric("Modality", info["modality"])
+    cols[2].metric("Labels", info["task"] or "none")
+    if "features" in info:
+        cols[3].metric("Features", info["features"])
+    elif "example_shape" in info:
+        cols[3].metric("Image size", "×".join(str(s) for s in info["example_shape"]))
+    left, right = st.columns([3, 2])
+    labels = data.labels
+    if data.x is not None and data.modality == "tabular":
+        left.caption("First rows")
+        left.dataframe(pd.DataFrame(data.x[:5], columns=list(data.feature_names or ())))
+    elif data.x is not None and data.modality == "image":
+        left.caption("First images" + (", with their labels" if labels else ""))
+        left.image([_thumbnail(img) for img in data.x[:8]], width=56,
+                   caption=labels[:8] if labels else None)
+    elif data.texts is not None:
+        left.caption("First texts")
+        left.dataframe(pd.DataFrame({"text": data.texts[:5]}), hide_index=True)
+    if "label_balance" in info:
+        balance = pd.DataFrame(list(info["label_balance"].items()), columns=["class", "examples"])
+        right.caption("Examples per class")
+        right.dataframe(balance, hide_index=True, height=min(400, 38 + 35 * len(balance)))
+
+
+def _thumbnail(image: np.ndarray, side: int = 72) -> np.ndarray:
+    """One (channels, height, width) image as a (height, width[, 3]) array in 0..1, enlarged
+    by repeating pixels so small images stay sharp."""
+    img = np.asarray(image, dtype=np.float32)
+    img = np.moveaxis(img[:3], 0, -1) if img.shape[0] in (3, 4) else img.mean(axis=0)
+    low, high = float(img.min()), float(img.max())
+    img = (img - low) / (high - low) if high > low else np.zeros_like(img)
+    factor = max(1, side // max(img.shape[:2]))
+    return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)

@@ -1,0 +1,123 @@
+"""The audit: sections, findings, JSON schema, the offline HTML report, and the CLI gate."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import explain
+from explain.cli import main, parse_gate
+
+PAYLOADS = ['<script>alert("col")</script>', '<img src=x onerror=alert("img")>', "a&b", "normal"]
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> tuple[explain.Model, explain.Dataset]:
+    """A dataset whose column names and labels are HTML / JS payloads."""
+    rng = np.random.default_rng(0)
+    header = ",".join(f'"{p}"' if "," in p else p.replace('"', '""').join('""') for p in PAYLOADS)
+    labels = ['<script>alert("label")</script>', "<b onmouseover=alert(3)>x</b>"]
+    lines = [header + ",label"] + [
+        ",".join(f"{v:.3f}" for v in rng.normal(size=4)) + "," + labels[i % 2].replace('"', '""').join('""')
+        for i in range(40)
+    ]
+    (tmp_path / "evil.csv").write_text("\n".join(lines))
+    data = explain.load_dataset(tmp_path / "evil.csv", target="label")
+    assert data.feature_names == tuple(PAYLOADS) and set(data.class_names) == set(labels)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
+    return explain.Model(net, feature_names=data.feature_names, class_names=data.class_names), data
+
+
+def test_sections_findings_and_json_round_trip(tmp_path: Path) -> None:
+    model, data = explain.load_example("breast_cancer")
+    audit = explain.audit(model, data, rows=20)
+    assert [s.name for s in audit.sections] == ["performance", "saliency", "shap", "attention"]
+    attention = audit.section("attention")
+    assert attention.status == "skipped" and "nn.MultiheadAttention" in attention.reason
+    assert audit.metrics["accuracy"] == pytest.approx(np.mean(
+        [model.class_names[p] == t for p, t in zip(model.predict(data), data.labels)]))
+    assert any(f.startswith("accuracy ") for f in audit.findings)
+    assert any("top three features carry" in f for f in audit.findings)
+    assert audit.metrics["shap.additivity_error"] < 1e-4
+    loaded = json.loads(audit.to_json(tmp_path / "a.json"))
+    assert loaded == json.loads((tmp_path / "a.json").read_text())
+    assert loaded["schema"] == "explain.audit/1"
+    assert loaded["findings"] == audit.findings and loaded["metrics"] == pytest.approx(audit.metrics)
+    shap_values = loaded["sections"][2]["results"]["shap"]["values"]
+    np.testing.assert_allclose(shap_values, audit.section("shap").results["shap"].values)
+    assert len(loaded["provenance"]["model_sha256"]) == 64
+
+
+def test_report_is_self_contained_and_escapes_user_text(hostile: tuple, tmp_path: Path) -> None:
+    model, data = hostile
+    html = explain.audit(model, data, rows=10, sections=["performance", "saliency"]).to_html(tmp_path / "r.html")
+    assert "<script>alert(" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;label&#34;)" in html or "&lt;script&gt;alert(&#34;col&#34;)" in html
+    page = html.split("</head>", 1)[1]  # the body: everything but the inlined plotly.js bundle
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing loads from elsewhere
+    assert html.count("<script>") == 1 + page.count("<script")  # plotly.js inlined exactly once
+    assert "Content-Security-Policy" in html and len(html) < 6_000_000
+
+
+def test_unknown_sections_and_inputs() -> None:
+    model, data = explain.load_example("diabetes")
+    with pytest.raises(explain.InputError, match="Unknown sections"):
+        explain.audit(model, data, sections=["robustnes"])
+    unlabelled = explain.Dataset(data.x)
+    audit = explain.audit(model, unlabelled, sections=["performance"])
+    assert audit.section("performance").status == "skipped" and "no labels" in audit.section("performance").reason
+
+
+def test_cli_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_gate("accuracy < 0.9") == ("accuracy", "<", 0.9)
+    with pytest.raises(explain.ExplainError, match="METRIC<NUMBER"):
+        parse_gate("accuracy is low")
+    out = str(tmp_path / "r.html")
+    base = ["audit", "example:diabetes", "--sections", "performance", "--out", out]
+    assert main([*base, "--fail-if", "r2<0.3"]) == 0
+    assert main([*base, "--fail-if", "r2<0.3", "--fail-if", "mae>10"]) == 1
+    assert "gate failed: mae" in capsys.readouterr().err
+    assert main([*base, "--fail-if", "ece>0.1"]) == 2
+    assert main([*base, "--json", str(tmp_path / "r.json")]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["metrics"]["r2"] > 0.4
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_report_in_chromium_runs_no_script_and_renders_every_plot(hostile: tuple, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    model, data = hostile
+    path = tmp_path / "r.html"
+    audit = explain.audit(model, data, rows=10)
+    audit.to_html(path)
+    dialogs, errors, requests = [], [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(path.as_uri())
+        page.wait_for_timeout(1500)
+        page.mouse.move(700, 400)
+        rendered = page.locator(".js-plotly-plot").count()
+        text = page.inner_text("body")
+        Path("tests/artifacts").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path="tests/artifacts/report_hostile.png", full_page=True)
+        browser.close()
+    assert dialogs == [] and errors == []
+    assert all(url.startswith("file:") for url in requests)
+    assert rendered == len(re.findall(r'<div id="figure-\d+"', path.read_text())) >= 4
+    assert '<script>alert("label")</script>' in text  # shown as text, not run
