@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-import explain
-from explain.app import state
+from explain.app import state, widgets
 
 state.page_setup("Home")
 st.title("explain")
@@ -23,7 +22,7 @@ source = state.kept(
 )
 
 if source == "Try an example":
-    names = explain.examples()
+    names = state.examples()
     name = state.kept(
         st.selectbox, "Example", key="home.example",
         default="breast_cancer" if "breast_cancer" in names else names[0], options=names,
@@ -34,21 +33,25 @@ if source == "Try an example":
             st.success(f"Loaded the example {name!r}.")
 else:
     left, right = st.columns(2)
-    model_file = left.file_uploader(
-        "Model", help="A Hugging Face folder as .zip, weights + config (.zip), .pt2, TorchScript or ONNX."
-    )
-    data_file = right.file_uploader(
-        "Dataset", help="CSV or Parquet table, text CSV, .npz arrays, or a .zip of images in class folders."
-    )
-    guess, columns = state.target_guess(data_file)
-    target = right.text_input(
-        "Target column", value=guess,
-        key=f"home.target.{getattr(data_file, 'file_id', 'none')}",
-        help="The label column of a table; leave empty for no labels."
-        + (f" Columns: {', '.join(columns[:30])}" if columns else ""),
-    )
-    if st.button("Load uploads", type="primary", disabled=model_file is None and data_file is None):
-        if state.load_uploads(model_file, data_file, target):
+    with left:
+        model_file = st.file_uploader(
+            "Model", key="home.model_file",
+            help="A Hugging Face folder as .zip, weights + config (.zip), .pt2, TorchScript or ONNX.",
+        )
+        pending = state.pending_model(model_file)
+        if pending is not None:
+            st.caption(f"Read {pending.label}: {widgets.model_brief(pending.value)}")
+        elif model_file is not None:
+            st.caption("Upload another model, or remove this file (×) to load only the dataset.")
+    with right:
+        data_file = st.file_uploader(
+            "Dataset", key="home.data_file",
+            help="CSV or Parquet table, text CSV, .npz arrays, or a .zip of images in class folders.",
+        )
+        target, text = widgets.column_picker(data_file, pending if model_file else state.held()[0])
+    ready = (model_file is None or pending is not None) and (model_file or data_file) is not None
+    if st.button("Load uploads", type="primary", disabled=not ready):
+        if state.load_uploads(model_file, data_file, target, text):
             st.success("Loaded the uploads.")
 
 st.divider()
@@ -56,6 +59,6 @@ model, data = state.current()
 if model is None and data is None:
     st.info("Nothing loaded yet: pick an example and press **Load example**, or upload your own.")
 else:
-    state.show_summary()
+    widgets.show_summary()
     if model is not None and data is not None:
-        st.page_link("pages/1_Saliency.py", label="Explain it: Saliency", icon="➡️")
+        st.page_link("pages/1_Saliency.py", label="Explain it: Saliency", icon=":material/arrow_forward:")

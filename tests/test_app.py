@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import pickle
+import weakref
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+import torch
+from torch import nn
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -16,20 +23,31 @@ ROOT = Path(__file__).resolve().parent.parent
 HOME = str(ROOT / "app.py")
 SALIENCY = "pages/1_Saliency.py"
 TIMEOUT = 120
+FEATURES = ["age", "income", "height", "weight", "score"]
+OCTETS = "application/octet-stream"
 
 
+# --- helpers -------------------------------------------------------------------------------
 def _home() -> AppTest:
     at = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
     assert not at.exception
     return at
 
 
-def _load(at: AppTest, name: str) -> AppTest:
-    at.selectbox(key="home.example").select(name).run()
-    next(b for b in at.button if b.label == "Load example").click().run()
-    assert not at.exception
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     return at
+
+
+def _load(at: AppTest, name: str) -> AppTest:
+    at.selectbox(key="home.example").select(name).run()
+    _button(at, "Load example").click().run()
+    return _ok(at)
+
+
+def _button(at: AppTest, label: str):  # noqa: ANN202
+    return next(b for b in at.button if b.label == label)
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -40,21 +58,62 @@ def _charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+def _titles(at: AppTest) -> list[str]:
+    return [c["layout"]["title"]["text"] for c in _charts(at)]
+
+
+def _upload_mode(at: AppTest) -> AppTest:
+    at.radio(key="home.source").set_value("Upload your own").run()
+    return at
+
+
+def _target(at: AppTest):  # noqa: ANN202
+    return next(s for s in at.selectbox if s.label == "Target column")
+
+
+def _run_saliency(at: AppTest) -> AppTest:
+    _button(at, "Run").click().run()
+    return _ok(at)
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    """A .pt2 MLP on 5 named features and a CSV whose label column sits in the middle."""
+    torch.manual_seed(0)
+    x = torch.randn(60, 5)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
+    path = tmp_path_factory.mktemp("clinic") / "clinic.pt2"
+    explain.save_model(net, path, x[:4], feature_names=FEATURES, class_names=["healthy", "sick"])
+    table = pd.DataFrame(x.numpy(), columns=FEATURES)
+    table.insert(2, "diagnosis", np.where(y.numpy() == 1, "sick", "healthy"))
+    return path.read_bytes(), table.to_csv(index=False).encode()
+
+
+def _upload(at: AppTest, model: bytes | None, data: bytes | None, names=("clinic.pt2", "patients.csv")) -> AppTest:
+    if model is not None:
+        at.file_uploader(key="home.model_file").set_value((names[0], model, OCTETS)).run()
+    if data is not None:
+        at.file_uploader(key="home.data_file").set_value((names[1], data, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+# --- home ----------------------------------------------------------------------------------
 def test_home_starts_empty_and_preselects_breast_cancer() -> None:
     at = _home()
     assert at.radio(key="home.source").value == "Try an example"
     assert at.selectbox(key="home.example").value == "breast_cancer"
     assert any("Nothing loaded yet" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
 
 
-def test_home_upload_mode_shows_two_uploaders_and_a_target_column() -> None:
-    at = _home()
-    at.radio(key="home.source").set_value("Upload your own").run()
+def test_home_upload_mode_shows_two_uploaders_and_nothing_to_load_yet() -> None:
+    at = _upload_mode(_home())
     assert not at.exception
     assert [u.proto.label for u in at.get("file_uploader")] == ["Model", "Dataset"]
-    assert at.text_input[0].label == "Target column"
-    load = next(b for b in at.button if b.label == "Load uploads")
-    assert load.disabled, "nothing to load before a file is chosen"
+    assert not [s for s in at.selectbox if s.label == "Target column"], "asked only once a table is given"
+    assert _button(at, "Load uploads").disabled, "nothing to load before a file is chosen"
 
 
 @pytest.mark.parametrize(
@@ -65,6 +124,7 @@ def test_home_loads_an_example_and_shows_its_summary(name: str, score: str) -> N
     metrics = _metrics(at)
     model, data = explain.load_example(name)
     assert metrics["Task"] == model.task
+    assert metrics["Format"] == model.format
     assert metrics["Parameters"] == f"{model.n_parameters:,}"
     assert metrics["Rows"] == f"{len(data):,}"
     value = metrics[f"{score} on the dataset"]
@@ -73,9 +133,73 @@ def test_home_loads_an_example_and_shows_its_summary(name: str, score: str) -> N
     else:
         assert 0.0 < float(value) <= 1.0
     if name == "digits":
+        assert metrics["Image size"] == "1×8×8"
         assert len(at.get("image")) == 1, "a strip of the first images"
+    if name == "breast_cancer":
+        assert metrics["Features"] == "30"
 
 
+def test_home_infers_the_target_of_an_upload_and_loads_it(clinic: tuple[bytes, bytes]) -> None:
+    model_bytes, csv_bytes = clinic
+    at = _upload(_upload_mode(_home()), model_bytes, None)
+    assert any("Read clinic.pt2" in c.value and "5 features" in c.value for c in at.caption)
+    at = _upload(at, None, csv_bytes)
+    assert _target(at).value == "diagnosis", "the only column that is not a model feature"
+    assert _target(at).options[0] == "(no labels)"
+    assert any(c.value.startswith("Inferred:") for c in at.caption)
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    assert any("Loaded the uploads" in s.value for s in at.success)
+    metrics = _metrics(at)
+    assert metrics["Format"] == "pt2"
+    assert metrics["Rows"] == "60" and metrics["Features"] == "5"
+    assert "Accuracy on the dataset" in metrics
+    assert at.session_state["explain.model"].label == "clinic.pt2"
+
+
+def test_home_text_csv_takes_the_text_column_as_input() -> None:
+    at = _upload_mode(_home())
+    texts = b'review,stars\n"a fine film, well worth it",5\n"dull and far too long",1\n'
+    at.file_uploader(key="home.data_file").set_value(("reviews.csv", texts, "text/csv")).run()
+    assert not at.exception
+    assert _target(at).value == "stars"
+    assert any("'review'" in c.value and "texts" in c.value for c in at.caption)
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    assert _metrics(at)["Modality"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "message"),
+    [
+        (b"this is not a model", None, "Model:"),
+        (pickle.dumps({"weights": [1, 2]}), None, "pickle"),
+        (None, b"\x00\x01\x02 binary junk", "Dataset:"),
+        ("clinic", b"a,b,c\n1,2,x\n3,4,y\n", "does not fit"),
+    ],
+    ids=["not-a-model", "pickle", "binary-data", "data-does-not-fit"],
+)
+def test_bad_uploads_show_an_error_and_keep_what_was_loaded(
+    clinic: tuple[bytes, bytes], model: bytes | str | None, data: bytes | None, message: str
+) -> None:
+    at = _load(_home(), "breast_cancer")
+    _upload_mode(at)
+    model_bytes = clinic[0] if model == "clinic" else model
+    _upload(at, model_bytes, data, names=("upload.pt2", "upload.csv"))
+    load = _button(at, "Load uploads")
+    if not load.disabled:
+        load.click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    assert message in errors[0] and "Traceback" not in errors[0]
+    assert len(errors[0]) > 40, "says what to do, not only what failed"
+    assert at.session_state["explain.model"].label == "example breast_cancer", "nothing lost"
+    assert at.session_state["explain.data"].label == "example breast_cancer"
+    assert _metrics(at)["Rows"] == "143"
+
+
+# --- saliency -------------------------------------------------------------------------------
 def test_saliency_without_a_model_says_what_to_do() -> None:
     at = _home()
     at.switch_page(SALIENCY).run()
@@ -85,87 +209,135 @@ def test_saliency_without_a_model_says_what_to_do() -> None:
     assert not at.get("plotly_chart")
 
 
-def test_saliency_runs_integrated_gradients_and_never_recomputes(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
+def test_saliency_runs_on_a_row_and_a_sample_and_never_recomputes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, int, dict]] = []
     original = explain.attribute
 
-    def counting(*args, **kwargs):
-        calls.append(kwargs["method"])
-        return original(*args, **kwargs)
+    def counting(model, inputs, **kwargs):  # noqa: ANN001, ANN202
+        calls.append((kwargs["method"], len(inputs), {k: kwargs.get(k) for k in ("n_steps",)}))
+        return original(model, inputs, **kwargs)
 
     monkeypatch.setattr(explain, "attribute", counting)
     at = _load(_home(), "breast_cancer")
     at.switch_page(SALIENCY).run()
-    assert at.selectbox(key="saliency.method").value == "integrated_gradients"
+    _ok(at)
+    assert at.selectbox(key="saliency.a.method").value == "integrated_gradients"
+    assert at.number_input(key="saliency.a.integrated_gradients.n_steps").value == 50
+    row = at.selectbox(key="saliency.row")
+    assert row.options[3].startswith("3 · ") and "mean radius=" in row.options[3], "a preview with the label"
     at.slider(key="saliency.rows").set_value(20).run()
-    at.number_input(key="saliency.row").set_value(3).run()
+    at.selectbox(key="saliency.row").select(3).run()
     assert not at.get("plotly_chart"), "nothing computed before Run"
-    next(b for b in at.button if b.label == "Run").click().run()
-    assert not at.exception
-    assert not at.error, [e.value for e in at.error]
-    charts = _charts(at)
-    assert len(charts) == 2  # the row's feature bars and the global importance
-    assert "example 3" in charts[0]["layout"]["title"]["text"]
-    assert len(charts[0]["data"][0]["y"]) == 20  # the top 20 of 30 features
-    assert "over 20 example(s)" in charts[1]["layout"]["title"]["text"]
-    assert len(at.get("download_button")) == 4  # two charts, two JSON files
-    assert calls == ["integrated_gradients"]  # row 3 came from the 20-row computation
+    _run_saliency(at)
+    titles = _titles(at)
+    assert len(titles) == 2  # the row's feature bars and the global importance
+    assert "row 3" in titles[0]
+    assert "over 20 sampled rows" in titles[1]
+    assert len(_charts(at)[0]["data"][0]["y"]) == 20  # the top 20 of 30 features
+    labels = [b.label for b in at.get("download_button")]
+    assert labels.count("Data (CSV)") == 2 and labels.count("Chart (HTML)") == 2
+    assert labels.count("Attributions (JSON)") == 2
+    first = _charts(at)[0]
+    sampled = len(calls)
+    assert [c[1] for c in calls] in ([20], [20, 1])  # row 3 from the sample, or alone
 
+    # Another row: computed at once (Run was pressed for these settings); the figure changes.
+    at.selectbox(key="saliency.row").select(7).run()
+    _ok(at)
+    assert "row 7" in _titles(at)[0]
+    assert _charts(at)[0]["data"] != first["data"]
+
+    # Switching pages never recomputes.
+    before = len(calls)
     at.switch_page("app.py").run()
     at.switch_page(SALIENCY).run()
-    assert not at.exception
-    assert at.number_input(key="saliency.row").value == 3
+    _ok(at)
+    assert at.selectbox(key="saliency.row").value == 7
     assert len(_charts(at)) == 2
-    assert calls == ["integrated_gradients"], "switching pages must not recompute"
+    assert len(calls) == before, "switching pages must not recompute"
+
+    # An option reaches the method, and changes the figure.
+    at.number_input(key="saliency.a.integrated_gradients.n_steps").set_value(4).run()
+    _run_saliency(at)
+    assert calls[-1][2] == {"n_steps": 4}
+    assert len(calls) > sampled
 
 
-def test_saliency_on_images_shows_the_heatmap() -> None:
+def test_saliency_changing_the_method_changes_the_figure() -> None:
+    at = _load(_home(), "diabetes")
+    at.switch_page(SALIENCY).run()
+    at.slider(key="saliency.rows").set_value(10).run()
+    _run_saliency(at)
+    before = _charts(at)
+    at.selectbox(key="saliency.a.method").select("saliency").run()
+    assert [c.label for c in at.checkbox] == ["abs"], "the method's options follow the method"
+    _run_saliency(at)
+    after = _charts(at)
+    assert "saliency" in after[0]["layout"]["title"]["text"]
+    assert after[0]["data"] != before[0]["data"]
+
+
+def test_saliency_compares_two_methods_side_by_side() -> None:
+    at = _load(_home(), "breast_cancer")
+    at.switch_page(SALIENCY).run()
+    at.slider(key="saliency.rows").set_value(10).run()
+    assert at.selectbox(key="saliency.b.method").value == "(none)"
+    at.selectbox(key="saliency.b.method").select("gradient_shap").run()
+    assert {n.label for n in at.number_input} >= {"n_steps", "n_samples", "stdevs"}
+    _run_saliency(at)
+    titles = _titles(at)
+    assert len(titles) == 4
+    assert titles[0].startswith("integrated_gradients: row") and titles[1].startswith("gradient_shap: row")
+    assert "mean |attribution|" in titles[2] and "mean |attribution|" in titles[3]
+    assert any("Rank agreement" in c.value for c in at.caption)
+
+
+def test_saliency_on_images_shows_the_heatmap_and_grad_cam_layers() -> None:
     at = _load(_home(), "digits")
     at.switch_page(SALIENCY).run()
     assert not at.get("slider"), "no global view for images"
-    at.number_input(key="saliency.row").set_value(7).run()
-    next(b for b in at.button if b.label == "Run").click().run()
-    assert not at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="saliency.row").label == "Image to explain"
+    at.selectbox(key="saliency.row").select(7).run()
+    _run_saliency(at)
     charts = _charts(at)
     assert len(charts) == 1
     assert {t["type"] for t in charts[0]["data"]} >= {"heatmap"}
-    assert "example 7" in charts[0]["layout"]["title"]["text"]
+    assert "row 7" in charts[0]["layout"]["title"]["text"]
+    at.selectbox(key="saliency.a.method").select("grad_cam").run()
+    layer = at.selectbox(key="saliency.a.grad_cam.layer")
+    assert layer.options == ["features.0", "features.2"] and layer.value == "features.2"
+    layer.select("features.0").run()
+    _run_saliency(at)
+    assert "grad_cam" in _titles(at)[0]
 
 
-def _uploads_script() -> None:
-    import io
-    from pathlib import Path
-
-    import streamlit as st
-
-    from explain.app import state
-
-    if st.button("example"):
-        state.load_example("breast_cancer")
-    if st.button("bad model"):
-        bad = io.BytesIO(b"this is not a model")
-        bad.name = "broken.pt2"
-        state.load_uploads(bad, None, None)
-    if st.button("wrong data"):
-        root = Path(st.session_state["root"])
-        digits = io.BytesIO((root / "models" / "digits" / "data.npz").read_bytes())
-        digits.name = "data.npz"
-        state.load_uploads(None, digits, None)
-    model, data = state.current()
-    st.write(f"model={model.source if model else None} rows={len(data) if data else None}")
+def test_saliency_on_texts_shows_tokens() -> None:
+    at = _load(_home(), "sentiment")
+    at.switch_page(SALIENCY).run()
+    row = at.selectbox(key="saliency.row")
+    assert row.label == "Text to explain" and "'" in row.options[0]
+    at.selectbox(key="saliency.a.method").select("saliency").run()
+    _run_saliency(at)
+    assert len(_charts(at)) == 1
 
 
-def test_failed_uploads_show_an_error_and_keep_what_was_loaded() -> None:
-    at = AppTest.from_function(_uploads_script, default_timeout=TIMEOUT)
-    at.session_state["root"] = str(ROOT)
-    at.run()
-    at.button[0].click().run()
-    assert at.markdown[-1].value == "model=example:breast_cancer rows=143"
-    for which in (1, 2):
-        at.button[which].click().run()
-        assert not at.exception
-        assert len(at.error) == 1
-        assert "Traceback" not in at.error[0].value
-        assert at.markdown[-1].value == "model=example:breast_cancer rows=143"
-    assert "does not fit" in at.error[0].value
+def test_a_new_model_releases_the_old_one_and_its_results(clinic: tuple[bytes, bytes]) -> None:
+    model_bytes, csv_bytes = clinic
+    at = _upload(_upload_mode(_home()), model_bytes, csv_bytes)
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    at.switch_page(SALIENCY).run()
+    _run_saliency(at)
+    old = at.session_state["explain.model"]
+    network = weakref.ref(old.value.network)
+    cache = at.session_state["explain.cache"]
+    assert cache and {fingerprint for fingerprint, _ in cache.values()} == {old.fingerprint}
+    del old
+    at.switch_page("app.py").run()
+    at.radio(key="home.source").set_value("Try an example").run()
+    _load(at, "breast_cancer")
+    assert at.session_state["explain.model"].label == "example breast_cancer"
+    assert "explain.pending" not in at.session_state
+    assert not at.session_state["explain.cache"], "the old model's results are dropped"
+    gc.collect()
+    assert network() is None, "nothing holds the replaced model"

@@ -1,12 +1,16 @@
 """The whole app in a real headless Chromium: `streamlit run app.py`, driven by Playwright.
 
-Uses Debian's chromium (``playwright install`` cannot download browsers here).
-Screenshots go to tests/artifacts/ for a person to look at.
+Uploads a .pt2 model and a CSV through the real file inputs, checks that the label
+column is inferred, visits every page, and checks that a second browser session sees
+none of the first one's data. Uses Debian's chromium (``playwright install`` cannot
+download browsers here). Full-page screenshots go to tests/artifacts/ for a person to
+look at.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -24,6 +28,9 @@ LAUNCH_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
+FEATURES = ["age", "income", "height", "weight", "score"]
+COLUMNS = ["age", "income", "diagnosis", "height", "weight", "score"]  # the label in the middle
+VIEWPORT = {"width": 1400, "height": 1000}
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,7 +48,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    """`streamlit run app.py` on a free port; killed at the end."""
+    """`streamlit run app.py` on a free port (with the repository's .streamlit/config.toml)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "streamlit.log"
@@ -80,81 +87,170 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(server: str) -> Iterator[sync_api.Page]:
+def uploads(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small MLP on 5 named features saved as .pt2, and a matching CSV whose label
+    column ("diagnosis") is neither last nor named like a label."""
+    import numpy as np
+    import pandas as pd
+    import torch
+    from torch import nn
+
+    import explain
+
+    folder = tmp_path_factory.mktemp("uploads")
+    torch.manual_seed(0)
+    x = torch.randn(240, 5)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    net = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 2))
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
+    for _ in range(60):
+        opt.zero_grad()
+        nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    model_path = folder / "clinic.pt2"
+    explain.save_model(net.eval(), model_path, x[:4], feature_names=FEATURES, class_names=["healthy", "sick"])
+    table = pd.DataFrame(x.numpy(), columns=FEATURES)
+    table.insert(2, "diagnosis", np.where(y.numpy() == 1, "sick", "healthy"))
+    assert list(table.columns) == COLUMNS
+    data_path = folder / "patients.csv"
+    table.to_csv(data_path, index=False)
+    return model_path, data_path
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[sync_api.Browser]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
-        page.set_default_timeout(60_000)
-        yield page
+        yield browser
         browser.close()
 
 
+def _open(browser: sync_api.Browser) -> tuple[sync_api.Page, list[str]]:
+    """A page in a fresh browser context (a new Streamlit session), recording page errors."""
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    return page, errors
+
+
 def _idle(page: sync_api.Page) -> None:
-    """Wait until the script run is over (Streamlit shows a status widget while running)."""
+    """Wait until the script run is over: the app root says so in ``data-test-script-state``
+    (the status widget shows only after a delay, too late for this)."""
     page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
 
 
 def _no_errors(page: sync_api.Page) -> None:
-    text = page.inner_text("body")
-    assert "Traceback" not in text
+    assert "Traceback" not in page.inner_text("body")
     assert page.locator('[data-testid="stException"]').count() == 0
     errors = page.locator('[data-testid="stAlertContentError"]')
     assert errors.count() == 0, errors.all_inner_texts()
 
 
-def test_load_digits_and_run_saliency_in_chromium(server: str, page: sync_api.Page) -> None:
+def _shot(page: sync_api.Page, name: str) -> None:
+    """A full-page screenshot. Streamlit scrolls inside its main block, not the document,
+    so the viewport is stretched to the content's height for the picture."""
+    page.wait_for_timeout(500)  # let plotly finish drawing
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+        "[data-testid=\"stAppViewContainer\"], [data-testid=\"stMainBlockContainer\"]')]"
+        ".map(e => e.scrollHeight), document.body.scrollHeight)"
+    )
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], int(height) + 40)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(VIEWPORT)
+
+
+def _nav(page: sync_api.Page) -> sync_api.Locator:
+    return page.get_by_test_id("stSidebarNav").get_by_role("link")
+
+
+def test_upload_explain_and_isolate_sessions(
+    server: str, browser: sync_api.Browser, uploads: tuple[Path, Path]
+) -> None:
     started = time.monotonic()
+    model_path, data_path = uploads
+    page, page_errors = _open(browser)
     page.goto(server)
     page.get_by_text("Nothing loaded yet").wait_for()
-    page.get_by_role("button", name="Load example").wait_for()
     _idle(page)
-    page.screenshot(path=str(ARTIFACTS / "1_home_empty.png"))
+    _shot(page, "1_home_empty")
 
-    page.get_by_test_id("stSelectbox").filter(has_text="Example").click()
-    page.get_by_role("option", name="digits").click()
-    page.get_by_role("button", name="Load example").click()
-    page.get_by_text("Loaded the example 'digits'").wait_for()
+    # Upload through the real <input type=file> elements.
+    page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
+    inputs = page.locator('input[type="file"]')
+    inputs.first.wait_for(state="attached")
+    assert inputs.count() == 2
+    inputs.nth(0).set_input_files(str(model_path))
+    page.get_by_text("Read clinic.pt2").wait_for()
+    inputs.nth(1).set_input_files(str(data_path))
+    target = page.get_by_test_id("stSelectbox").filter(has_text="Target column")
+    target.wait_for()
+    _idle(page)
+    assert target.get_by_role("combobox").input_value() == "diagnosis", "the inferred label is preselected"
+    page.get_by_text("Inferred: 'diagnosis' is the only column").wait_for()
+    _shot(page, "2_home_uploads_chosen")
+    page.get_by_role("button", name="Load uploads").click()
+    page.get_by_text("Loaded the uploads.").wait_for()
     page.get_by_test_id("stMetric").filter(has_text="Accuracy").wait_for()
     _idle(page)
     _no_errors(page)
-    assert "example digits" in page.get_by_test_id("stSidebar").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "2_home_digits.png"))
+    sidebar = page.get_by_test_id("stSidebar").inner_text()
+    assert "clinic.pt2" in sidebar and "patients.csv" in sidebar
+    _shot(page, "3_home_loaded")
 
-    # Client-side navigation keeps the session (a new URL would start a new one).
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Saliency").click()
-    page.get_by_role("button", name="Run").wait_for()
+    # Every page: open it (client-side navigation keeps the session), run what it runs.
+    links = _nav(page)
+    names = [links.nth(i).inner_text() for i in range(links.count())]
+    assert "Saliency" in names
+    for name in names[1:]:
+        _nav(page).get_by_text(name, exact=True).click()
+        page.wait_for_url(re.compile(rf"/{re.escape(name)}$"))
+        page.get_by_role("heading", name=name, exact=True).wait_for()  # pages are titled by name
+        _idle(page)
+        run = page.get_by_role("button", name="Run", exact=True)
+        if run.count():
+            run.click()
+            page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+            _idle(page)
+        _no_errors(page)
+        slug = re.sub(r"\W+", "_", name.lower())
+        _shot(page, f"4_{slug}")
+
+    _nav(page).get_by_text("Saliency", exact=True).click()
+    page.wait_for_url(re.compile(r"/Saliency$"))
+    page.wait_for_selector(".js-plotly-plot >> nth=1")  # cached: shown again without a Run
     _idle(page)
-    page.get_by_role("button", name="Run").click()
-    page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+    assert page.locator(".js-plotly-plot").count() == 2  # the row and the global view
+    assert page.locator(".js-plotly-plot .modebar-container").count() == 2, "toolbar (PNG) shown"
+    assert page.get_by_role("button", name="Data (CSV)").count() == 2
+
+    # Compare two methods side by side on the Saliency page.
+    page.get_by_test_id("stSelectbox").filter(has_text="Compare with").click()
+    page.get_by_role("option", name="saliency", exact=True).click()
     _idle(page)
-    page.wait_for_timeout(1000)  # let plotly finish drawing before the screenshot
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_selector(".js-plotly-plot >> nth=3", timeout=120_000)
+    _idle(page)
     _no_errors(page)
-    assert page.locator(".js-plotly-plot").count() == 1
-    assert page.locator(".js-plotly-plot .heatmaplayer, .js-plotly-plot .imagelayer").count() >= 1
-    assert page.get_by_role("button", name="Download chart (HTML)").count() == 1
-    page.screenshot(path=str(ARTIFACTS / "3_saliency_digits.png"))
-    print(f"digits flow took {time.monotonic() - started:.1f} s")
+    assert page.get_by_text("Rank agreement").count() == 1
+    _shot(page, "5_saliency_compare")
 
-
-def test_tabular_saliency_shows_row_and_global_charts(server: str, page: sync_api.Page) -> None:
-    """Runs after the digits test, in the same browser session."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="app").click()
-    page.get_by_role("button", name="Load example").wait_for()
-    page.get_by_test_id("stSelectbox").filter(has_text="Example").click()
-    page.get_by_role("option", name="breast_cancer").click()
-    page.get_by_role("button", name="Load example").click()
-    page.get_by_text("Loaded the example 'breast_cancer'").wait_for()
-    _idle(page)
-    page.screenshot(path=str(ARTIFACTS / "4_home_breast_cancer.png"))
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Saliency").click()
-    page.get_by_role("button", name="Run").wait_for()
-    _idle(page)
-    page.get_by_role("button", name="Run").click()
-    page.wait_for_selector(".js-plotly-plot >> nth=1", timeout=120_000)
-    _idle(page)
-    page.wait_for_timeout(1000)
-    _no_errors(page)
-    assert page.locator(".js-plotly-plot").count() == 2
-    assert page.locator(".js-plotly-plot .barlayer .point").count() >= 20
-    page.screenshot(path=str(ARTIFACTS / "5_saliency_breast_cancer.png"))
+    # A second browser session sees nothing of the first one's.
+    other, other_errors = _open(browser)
+    other.goto(server)
+    other.get_by_text("Nothing loaded yet").wait_for()
+    _idle(other)
+    assert "Model: none loaded" in other.get_by_test_id("stSidebar").inner_text()
+    other.goto(f"{server}/Saliency")
+    other.get_by_text("Load a model and a dataset on the Home page first").wait_for()
+    _idle(other)
+    assert other.locator(".js-plotly-plot").count() == 0
+    assert "clinic" not in other.inner_text("body")
+    _shot(other, "6_second_session_saliency")
+    assert "clinic.pt2" in page.get_by_test_id("stSidebar").inner_text(), "the first session kept its model"
+    assert page_errors == [] and other_errors == [], page_errors + other_errors
+    print(f"browser flow took {time.monotonic() - started:.1f} s")
