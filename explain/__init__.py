@@ -9,7 +9,7 @@ Example:
 from __future__ import annotations
 
 from .attention import attention
-from .audit import Audit, audit
+from .audit import Audit, audit, audit_sections
 from .data import Dataset
 from .errors import (
     DataError,
@@ -45,6 +45,7 @@ __all__ = [
     "attention",
     "attribute",
     "audit",
+    "audit_sections",
     "examples",
     "load_dataset",
     "load_example",

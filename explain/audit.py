@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from .data import Dataset
 from .errors import InputError
 from .model import Model
 
-__all__ = ["Audit", "audit", "SECTIONS"]
+__all__ = ["Audit", "audit", "audit_sections", "SECTIONS"]
 
 SCHEMA = "explain.audit/1"
 
@@ -89,6 +90,11 @@ class Audit:
         if path is not None:
             Path(path).write_text(html, encoding="utf-8")
         return html
+
+
+def audit_sections() -> list[str]:
+    """Names of the audit's sections, in report order."""
+    return list(SECTIONS)
 
 
 def _plain(value: Any) -> Any:

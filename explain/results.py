@@ -236,6 +236,13 @@ class AttentionMaps:
         """A JSON-ready dictionary of every field."""
         return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
+    def to_json(self, path: str | Path | None = None) -> str:
+        """Serialise to JSON; also write it to ``path`` when one is given."""
+        text = json.dumps(self.to_dict())
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
 
 def _rollout(weights: np.ndarray, residual: bool) -> np.ndarray:
     n = weights.shape[-1]

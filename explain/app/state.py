@@ -326,7 +326,7 @@ def _module_digest(model: Model) -> str:
 
 
 # --- cached attributions -------------------------------------------------------------
-def _rows_digest(data: Dataset) -> str:
+def rows_digest(data: Dataset) -> str:
     h = hashlib.sha256()
     if data.x is not None:
         h.update(str(data.x.shape).encode())
@@ -357,8 +357,8 @@ def attribution(
     background = data.value[_background_rows(len(data.value))] if info["background"] else None
     h = hashlib.sha256(model.fingerprint.encode())
     h.update(json.dumps({"method": method, "options": options}, sort_keys=True, default=str).encode())
-    h.update(_rows_digest(part).encode())
-    h.update(_rows_digest(background).encode() if background is not None else b"-")
+    h.update(rows_digest(part).encode())
+    h.update(rows_digest(background).encode() if background is not None else b"-")
     key = h.hexdigest()
     cache: OrderedDict[str, tuple[str, Attribution]] = st.session_state.setdefault(CACHE, OrderedDict())
     if key in cache:
@@ -371,7 +371,7 @@ def attribution(
     holder = st.empty()
     with holder.container():
         bar = st.progress(0.0, text=label)
-        st.button("Cancel", key=f"cancel-{key[:12]}", on_click=_cancel)
+        st.button("Cancel", key=f"cancel-{key[:12]}", on_click=cancel)
     ok, result = guarded(
         explain.attribute, model.value, part, method=method, background=background,
         batch_size=max(1, min(64, len(part) // 20)),  # about 20 steps of progress
@@ -390,7 +390,7 @@ def _brief_options(options: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in options.items() if v is not None and k != "perturbations_per_eval")
 
 
-def _cancel() -> None:
+def cancel() -> None:
     st.session_state[CANCELLED] = True
 
 

@@ -1,0 +1,102 @@
+"""The SHAP, Attention and Report pages through AppTest: without a model, with an example,
+an interaction that changes the figure, and no exception anywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["pages/2_SHAP.py", "pages/3_Attention.py", "pages/4_Report.py"]
+
+
+def _loaded(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.selectbox(key="home.example").select(name).run()
+    next(b for b in at.button if b.label == "Load example").click().run()
+    assert not at.exception and not at.error
+    return at
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    return _ok(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_without_a_model_say_what_to_do(page: str) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert any("Load a model and a dataset on the Home page first" in i.value for i in at.info)
+
+
+def test_shap_page_tabular_charts_and_row_change() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page("pages/2_SHAP.py").run()
+    _ok(at)
+    at.slider(key="shap.rows").set_value(20).run()
+    _click(at, "Run")
+    charts = _charts(at)
+    titles = [c["layout"]["title"]["text"] for c in charts]
+    assert len(charts) == 4 and any("mean |attribution|" in t for t in titles)
+    assert any("Algorithm **kernel**" in c.value for c in at.caption)
+    waterfall = charts[0]["data"][0]["x"]
+    at.selectbox(key="saliency.row").set_value(5).run()  # a row outside the sample: computed on Run
+    _click(at, "Run")
+    assert _charts(at)[0]["data"][0]["x"] != waterfall
+    assert len(at.get("download_button")) >= 3 * 4
+
+
+def test_shap_page_images() -> None:
+    at = _loaded("digits")
+    at.switch_page("pages/2_SHAP.py").run()
+    _click(at, "Run")
+    charts = _charts(at)
+    assert len(charts) == 1 and charts[0]["data"][1]["type"] == "heatmap"
+
+
+def test_attention_page_head_change() -> None:
+    at = _loaded("sentiment")
+    at.switch_page("pages/3_Attention.py").run()
+    _ok(at)
+    charts = _charts(at)
+    assert len(charts) == 4  # grid, one head, rollout, relevance
+    head = charts[1]["data"][0]["z"]
+    at.selectbox(key="attention.head").set_value(1).run()
+    _ok(at)
+    assert _charts(at)[1]["data"][0]["z"] != head
+
+
+def test_attention_page_on_a_model_without_attention() -> None:
+    at = _loaded("diabetes")
+    at.switch_page("pages/3_Attention.py").run()
+    assert not at.exception
+    assert any("nn.MultiheadAttention" in e.value for e in at.error)
+
+
+def test_report_page_builds_and_offers_downloads() -> None:
+    at = _loaded("diabetes")
+    at.switch_page("pages/4_Report.py").run()
+    _ok(at)
+    _click(at, "Build report")
+    texts = [t.value for t in at.text]
+    assert any(t.startswith("• R²") for t in texts)
+    assert any("Attention did not run" in w.value for w in at.warning)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Report (HTML, works offline)" in labels and "Report (JSON)" in labels
