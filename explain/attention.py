@@ -39,7 +39,7 @@ from .gradients import _outputs, _targets
 from .model import Model
 from .results import AttentionMaps
 
-__all__ = ["attention"]
+__all__ = ["attention", "attention_support"]
 
 
 def attention(
@@ -78,6 +78,15 @@ def attention(
         grid=grid, inputs=batch.x.cpu().numpy() if model.modality == "image" else None,
         class_names=model.class_names, params={"reader": reader.__name__.strip("_")},
     )
+
+
+def attention_support(model: Model) -> str | None:
+    """None when :func:`attention` can read the model, else the reason it cannot."""
+    try:
+        _reader(model)
+    except MethodError as err:
+        return str(err)
+    return None
 
 
 def _reader(model: Model) -> Any:

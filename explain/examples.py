@@ -22,6 +22,7 @@ _DATA_FILES = {
     "diabetes": ("data.csv", {"target": "target"}),
     "digits": ("data.npz", {}),
     "sentiment": ("data.csv", {"target": "label", "text": "text"}),
+    "vit_digits": ("data.npz", {}),
 }
 
 

@@ -9,7 +9,7 @@ import explain
 from explain.app import compute, panels, state, tables, widgets
 
 state.page_setup("SHAP")
-st.title("SHAP values")
+st.title("SHAP")
 model, data = state.require_loaded()
 _, held_data = state.held()
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 import streamlit as st
 
 from explain.app import compute, panels, state, widgets
+from explain.attention import attention_support
 
 state.page_setup("Attention")
 st.title("Attention")
 model, data = state.require_loaded()
 _, held_data = state.held()
+reason = attention_support(model)
+if reason is not None:
+    st.info(f"{reason} Try the bundled 'sentiment' or 'vit_digits' example.")
+    st.stop()
 
 row = widgets.row_picker(data, held_data.fingerprint)
 maps = compute.attention_maps(row, compute=True)

@@ -8,7 +8,7 @@ import explain
 from explain.app import compute, state
 
 state.page_setup("Report")
-st.title("Audit report")
+st.title("Report")
 model, data = state.require_loaded()
 
 sections = state.kept(st.multiselect, "Sections", key="report.sections", default=list(explain.audit_sections()),
