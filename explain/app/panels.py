@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ def shap_charts(sv: Attribution, rows: Sequence[int], row: int, feature: str | N
     out = []
     if sv.modality == "tabular":
         whole = tables.attribution_frame(sv, rows)
-        for stem, make in (("waterfall", lambda: plots.waterfall(sv, i)),
+        for stem, make in (("waterfall", lambda: _titled(plots.waterfall(sv, i), f"example {i}", f"row {rows[i]}")),
                            ("mean_abs_shap", lambda: plots.global_importance(sv)),
                            ("beeswarm", lambda: plots.beeswarm(sv))):
             ok, fig = state.guarded(make)
@@ -51,6 +52,10 @@ def shap_charts(sv: Attribution, rows: Sequence[int], row: int, feature: str | N
     if ok:
         out.append(Chart(f"shap_row{rows[i]}", fig, tables.attribution_frame(one, [rows[i]]), one))
     return out
+
+
+def _titled(fig: Any, old: str, new: str) -> Any:
+    return fig.update_layout(title=(fig.layout.title.text or "").replace(old, new, 1))
 
 
 def attention_charts(maps: AttentionMaps, row: int, layer: int, head: int) -> list[Chart]:

@@ -58,11 +58,12 @@ def waterfall(attr: Attribution, index: int = 0, *, max_display: int = 12) -> go
         totals={"marker": {"color": "#777777"}},
         text=[f"{base:.4g}", *[f"{s:+.4g}" for s in steps], f"{end:.4g}"],
         textposition="outside",
+        cliponaxis=False,
         hovertemplate="%{y}<br>%{text}<extra></extra>",
     ))
     fig.update_layout(
         title=example_title(attr, i), yaxis={"autorange": "reversed"}, xaxis={"title": "model output"},
-        height=160 + 30 * (len(labels) + 2), margin={"l": 10},
+        height=160 + 30 * (len(labels) + 2), margin={"l": 10, "r": 70},
     )
     return fig
 
