@@ -3,7 +3,7 @@
 Example:
     >>> import explain
     >>> sorted(explain.examples())
-    ['breast_cancer', 'diabetes', 'digits', 'sentiment']
+    ['breast_cancer', 'diabetes', 'digits', 'sentiment', 'vit_digits']
 """
 
 from __future__ import annotations

@@ -43,14 +43,24 @@ def methods(model: Model | None = None) -> list[str]:
     """
     if model is None:
         return list(METHODS)
+    example = _probe_batch(model)
     served = []
     for name, method in METHODS.items():
         try:
-            check_method(model, method, probe=False)
+            check_method(model, method, probe=example is not None, example=example)
         except MethodError:
             continue
         served.append(name)
     return served
+
+
+def _probe_batch(model: Model) -> Batch | None:
+    """One made-up example of the model's input shape, to probe what its forward calls."""
+    if model.modality == "text":
+        return prepare(model, ["a"])
+    if model.input_shape is None:
+        return None
+    return prepare(model, torch.zeros((1, *model.input_shape)))
 
 
 def method_info(name: str) -> dict[str, Any]:

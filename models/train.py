@@ -1,15 +1,16 @@
 """Train the bundled example models of ``explain`` and write them under ``models/``.
 
-Run from the repository root (CPU only, about 15 s on 2 cores, fully seeded)::
+Run from the repository root (CPU only, about 25 s on 2 cores, fully seeded)::
 
-    python models/train.py                  # all four examples
-    python models/train.py --only digits    # one of: breast_cancer, diabetes, digits, sentiment
+    python models/train.py                  # all five examples
+    python models/train.py --only digits    # one of: breast_cancer, diabetes, digits, sentiment, vit_digits
 
 Each example folder holds ``model/`` (the model) and a held-out test split
 (``data.csv`` or ``data.npz``) that was never used for training. The tabular and
 image models use the safe format of :mod:`explain.architectures` (``config.json``
 naming a registered architecture + ``model.safetensors``); the sentiment model is a
-tiny Hugging Face BERT with its own tokenizer, trained on a generated corpus.
+tiny Hugging Face BERT with its own tokenizer, trained on a generated corpus, and
+``vit_digits`` a tiny Hugging Face ViT on the same digits split as ``digits``.
 Test metrics are printed, stored in ``models/metrics.json`` and written into
 ``models/README.md``.
 """
@@ -162,13 +163,26 @@ def train_diabetes() -> dict[str, float]:
     return train_tabular("diabetes", "regression")
 
 
-def train_digits() -> dict[str, float]:
-    """SmallCNN on sklearn's 8x8 digits, pixels scaled to [0, 1]."""
-    seed_all()
+def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """sklearn's 8x8 digits as float32 (n, 1, 8, 8) in [0, 1] (pixels / 16), int64 labels:
+    ``x_train, x_test, y_train, y_test`` (25 % held out, stratified, ``random_state=1``)."""
     bunch = load_digits()
     x = (bunch.images / 16.0).astype(np.float32)[:, None]
     y = bunch.target.astype(np.int64)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
+    return train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
+
+
+def save_digits_data(folder: Path, x_te: np.ndarray, y_te: np.ndarray) -> list[str]:
+    """Write the held-out digits as ``folder/data.npz``; return the class names."""
+    classes = [str(i) for i in range(10)]
+    np.savez_compressed(folder / "data.npz", x=x_te, y=y_te, class_names=np.array(classes, dtype=str))
+    return classes
+
+
+def train_digits() -> dict[str, float]:
+    """SmallCNN on sklearn's 8x8 digits, pixels scaled to [0, 1]."""
+    seed_all()
+    x_tr, x_te, y_tr, y_te = digits_split()
     arguments = {
         "in_channels": 1,
         "height": 8,
@@ -190,7 +204,64 @@ def train_digits() -> dict[str, float]:
         arguments,
         {"task": "classification", "modality": "image", "input_shape": [1, 8, 8], "class_names": classes},
     )
-    np.savez_compressed(folder / "data.npz", x=x_te, y=y_te, class_names=np.array(classes, dtype=str))
+    save_digits_data(folder, x_te, y_te)
+    return {"test_accuracy": acc}
+
+
+def save_hf(model: nn.Module, out: Path) -> None:
+    """``save_pretrained`` (safetensors only) into ``out``, keeping the eager attention.
+
+    save_pretrained drops the attention choice; keep "eager" in config.json so that
+    attention weights (output_attentions=True) are available after from_pretrained.
+    """
+    model.save_pretrained(str(out), safe_serialization=True)
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["attn_implementation"] = "eager"
+    (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+
+
+def train_vit_digits() -> dict[str, float]:
+    """Tiny Hugging Face ViT (2x2 patches) on the digits split, pixels in [0, 1]."""
+    from transformers import ViTConfig, ViTForImageClassification
+
+    seed_all()
+    x_tr, x_te, y_tr, y_te = digits_split()
+    id2label = {i: str(i) for i in range(10)}
+    config = ViTConfig(
+        image_size=8,
+        patch_size=2,
+        num_channels=1,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.0,
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+        attn_implementation="eager",
+    )
+    model = ViTForImageClassification(config)
+    xt, yt = torch.tensor(x_tr), torch.tensor(y_tr)
+    epochs, batch, lr = 40, 64, 2e-3
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
+    steps = epochs * ((len(xt) + batch - 1) // batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    gen = torch.Generator().manual_seed(SEED)
+    model.train()
+    for _ in range(epochs):
+        for idx in torch.randperm(len(xt), generator=gen).split(batch):
+            loss = nn.functional.cross_entropy(model(pixel_values=xt[idx]).logits, yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    model.eval()
+    with torch.no_grad():
+        acc = float((model(pixel_values=torch.tensor(x_te)).logits.argmax(1).numpy() == y_te).mean())
+    folder = ROOT / "vit_digits"
+    save_hf(model, fresh_dir(folder / "model"))
+    save_digits_data(folder, x_te, y_te)
     return {"test_accuracy": acc}
 
 
@@ -309,12 +380,7 @@ def train_sentiment() -> dict[str, float]:
         pred = model(**encode(test)).logits.argmax(1).numpy()
     acc = float((pred == np.array([lab for _, lab in test])).mean())
     tokenizer.save_pretrained(str(out))
-    model.save_pretrained(str(out), safe_serialization=True)
-    # save_pretrained drops the attention choice; keep "eager" so attention weights
-    # (output_attentions=True) are available after from_pretrained.
-    cfg = json.loads((out / "config.json").read_text())
-    cfg["attn_implementation"] = "eager"
-    (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    save_hf(model, out)
     pd.DataFrame({"text": [t for t, _ in test], "label": [id2label[lab] for _, lab in test]}).to_csv(
         ROOT / "sentiment" / "data.csv", index=False
     )
@@ -326,11 +392,12 @@ EXAMPLES: dict[str, Callable[[], dict[str, float]]] = {
     "diabetes": train_diabetes,
     "digits": train_digits,
     "sentiment": train_sentiment,
+    "vit_digits": train_vit_digits,
 }
 
 README = """# Bundled example models
 
-Written by `models/train.py` (seed 1 everywhere, CPU, about 15 s on 2 cores; the files are
+Written by `models/train.py` (seed 1 everywhere, CPU, about 25 s on 2 cores; the files are
 byte-identical between runs). Retrain all with `python models/train.py`, or one with
 `python models/train.py --only NAME`; metrics also go to `metrics.json`.
 Every dataset file is the held-out test split (25 % for the sklearn sets, stratified for
@@ -364,6 +431,14 @@ regression gets 0.62 on the sentiment sentences, so word order matters there.
   such as "not good", intensifiers, contrast clauses "X, but Y", neutral filler).
   `data.csv` = `text`, `label` (negative/positive). Load with
   `AutoTokenizer.from_pretrained` / `AutoModelForSequenceClassification.from_pretrained`.
+- `vit_digits/`: Hugging Face folder (`config.json`, `model.safetensors`; no image
+  processor): a tiny `ViTForImageClassification` (8x8 images, 2x2 patches so 16 patches +
+  [CLS] = 17 tokens, 1 channel, hidden 64, 2 layers, 4 heads, intermediate 128, labels
+  "0".."9", eager attention so `output_attentions=True` works), trained 40 epochs with
+  AdamW (one-cycle, lr 2e-3, weight decay 0.05, hidden dropout 0.1) on exactly the
+  `digits/` training split. It takes `pixel_values` as (n, 1, 8, 8) in [0, 1] (pixels / 16),
+  no normalisation. `data.npz` holds the same held-out rows as `digits/data.npz`. Load with
+  `AutoModelForImageClassification.from_pretrained`.
 """
 
 DESCRIPTIONS = {
@@ -371,6 +446,7 @@ DESCRIPTIONS = {
     "diabetes": ("`mlp` (10 → 16 → 1)", "`data.csv`", "R²"),
     "digits": ("`small_cnn` (16, 32 channels)", "`data.npz`", "accuracy"),
     "sentiment": ("tiny BERT (HF)", "`data.csv`", "accuracy"),
+    "vit_digits": ("tiny ViT (HF, 2x2 patches)", "`data.npz`", "accuracy"),
 }
 
 

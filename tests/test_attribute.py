@@ -200,6 +200,7 @@ def test_hook_methods_refuse_functional_nonlinearities(method: str) -> None:
     model = explain.Model(FunctionalRelu())
     with pytest.raises(explain.MethodError, match="as functions in forward"):
         explain.attribute(model, torch.randn(4, 3), method=method)
+    assert method not in explain.methods(model)  # the listing probes a made-up example too
 
 
 def test_guided_backprop_refuses_a_model_without_relu_modules() -> None:

@@ -9,6 +9,10 @@ import explain
 from explain._captum_methods import METHODS
 
 
+# the ViT has GELU and functional softmax, which DeepLift has no rule for, and no nn.ReLU
+REFUSED = {"vit_digits": {"deeplift", "deeplift_shap", "guided_backprop", "deconvolution"}}
+
+
 @pytest.fixture(scope="module", params=explain.examples())
 def example(request: pytest.FixtureRequest) -> tuple[str, explain.Model, explain.Dataset]:
     model, data = explain.load_example(request.param)
@@ -31,7 +35,7 @@ def test_examples_are_accurate_on_their_held_out_data(example: tuple) -> None:
 def test_every_served_method_runs_on_every_example(example: tuple) -> None:
     name, model, data = example
     served = explain.methods(model)
-    expected = {m for m, spec in METHODS.items() if model.modality in spec.modalities}
+    expected = {m for m, spec in METHODS.items() if model.modality in spec.modalities} - REFUSED.get(name, set())
     assert set(served) == expected, name
     rows = data[:3]
     for method in served:
