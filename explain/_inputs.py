@@ -96,6 +96,8 @@ def _to_tensor(inputs: Any) -> torch.Tensor:
                 f"Could not turn inputs of type {type(inputs).__name__} into numbers ({err}). "
                 "Pass a Dataset, a tensor, an ndarray, a DataFrame or a list of strings."
             ) from err
+        if not array.flags.writeable:  # a frozen result's array: torch wants its own
+            array = array.copy()
         x = torch.from_numpy(array)
     if not torch.is_floating_point(x):
         x = x.float()
