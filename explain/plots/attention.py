@@ -61,7 +61,7 @@ def attention_grid(maps: AttentionMaps, index: int = 0, *, max_tokens: int = 48)
     fig.update_yaxes(showticklabels=False, autorange="reversed")
     pooled = f" (pooled to {max_tokens} x {max_tokens})" if n > max_tokens else ""
     fig.update_layout(title=f"attention of every layer and head, example {index}, {n} tokens{pooled}",
-                      height=120 + 90 * layers, width=None)
+                      height=140 + 170 * layers, width=None)
     return fig
 
 
