@@ -30,6 +30,7 @@ class Call:
     feature_mask: torch.Tensor | None
     extra: tuple[Any, ...]
     options: dict[str, Any] = field(default_factory=dict)
+    zero_baseline: bool = False
 
     @property
     def forward(self) -> nn.Module:
@@ -38,6 +39,12 @@ class Call:
     @property
     def extra_args(self) -> tuple[Any, ...] | None:
         return self.extra or None
+
+    @property
+    def baselines(self) -> torch.Tensor | float:
+        """What Captum gets: 0.0 for an all-zero baseline, which spares the perturbation
+        methods from indexing a baseline tensor as large as the inputs; else the tensor."""
+        return 0.0 if self.zero_baseline else self.baseline
 
 
 Result = tuple[torch.Tensor, "torch.Tensor | None"]
@@ -81,7 +88,7 @@ def _integrated_gradients(c: Call) -> Result:
 
     o = c.options
     a, delta = IntegratedGradients(c.forward).attribute(
-        c.x, baselines=c.baseline, target=c.target, additional_forward_args=c.extra_args,
+        c.x, baselines=c.baselines, target=c.target, additional_forward_args=c.extra_args,
         n_steps=o["n_steps"], method=o["integration"], internal_batch_size=o["batch_size"],
         return_convergence_delta=True,
     )
@@ -92,7 +99,7 @@ def _deeplift(c: Call) -> Result:
     from captum.attr import DeepLift
 
     a, delta = DeepLift(c.forward, multiply_by_inputs=c.options["multiply_by_inputs"]).attribute(
-        c.x, baselines=c.baseline, target=c.target, return_convergence_delta=True
+        c.x, baselines=c.baselines, target=c.target, return_convergence_delta=True
     )
     return a, delta
 
@@ -159,7 +166,7 @@ def _occlusion(c: Call) -> Result:
     o = c.options
     a = Occlusion(c.forward).attribute(
         c.x, sliding_window_shapes=tuple(o["window"]), strides=tuple(o["stride"]),
-        baselines=c.baseline, target=c.target, additional_forward_args=c.extra_args,
+        baselines=c.baselines, target=c.target, additional_forward_args=c.extra_args,
         perturbations_per_eval=o["perturbations_per_eval"],
     )
     return a, None
@@ -169,7 +176,7 @@ def _feature_ablation(c: Call) -> Result:
     from captum.attr import FeatureAblation
 
     a = FeatureAblation(c.forward).attribute(
-        c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
+        c.x, baselines=c.baselines, target=c.target, feature_mask=c.feature_mask,
         additional_forward_args=c.extra_args,
         perturbations_per_eval=c.options["perturbations_per_eval"],
     )
@@ -185,7 +192,7 @@ def _sampling(captum_class: str) -> Callable[[Call], Result]:
 
         o = c.options
         a = getattr(captum.attr, captum_class)(c.forward).attribute(
-            c.x, baselines=c.baseline, target=c.target, feature_mask=c.feature_mask,
+            c.x, baselines=c.baselines, target=c.target, feature_mask=c.feature_mask,
             additional_forward_args=c.extra_args, n_samples=o["n_samples"],
             perturbations_per_eval=o["perturbations_per_eval"],
         )

@@ -189,6 +189,7 @@ def _attribute(
             baseline=space.baseline(part, baseline) if spec.baseline else torch.zeros_like(x),
             background=background_t, feature_mask=space.feature_mask(part, opts),
             extra=space.extra(part), options=opts,
+            zero_baseline=model.modality != "text" and (baseline is None or _is_zeros(baseline)),
         )
         values_b, delta_b = _run(spec, call)
         values.append(_share(values_b.detach(), call, spec))
@@ -253,7 +254,7 @@ def _one(call: Call, i: int) -> Call:
         model=call.model, x=call.x[i : i + 1], target=call.target[i : i + 1],
         baseline=pick(call.baseline), background=call.background,
         feature_mask=pick(call.feature_mask), extra=tuple(pick(e) for e in call.extra),
-        options=call.options,
+        options=call.options, zero_baseline=call.zero_baseline,
     )
 
 
@@ -292,6 +293,11 @@ def _base_values(call: Call, spec: Method) -> torch.Tensor:
             return out[:, call.target].mean(dim=0).float().cpu()
         out = call.forward(call.baseline, *call.extra)
         return out[torch.arange(out.shape[0]), call.target].float().cpu()
+
+
+def _is_zeros(baseline: Any) -> bool:
+    return (isinstance(baseline, str) and baseline == "zeros") or (
+        isinstance(baseline, (int, float)) and float(baseline) == 0.0)
 
 
 def _describe(baseline: Any) -> Any:
@@ -373,9 +379,11 @@ class _Space:
         if "patch" not in opts:
             return None
         x = self.inputs(part)
+        # one mask for the whole batch (shape 1 x example): Captum broadcasts it, and a
+        # per-example mask makes FeatureAblation perturb each example on its own
         if self.model.modality == "text":
             positions = torch.arange(x.shape[1], device=x.device)
-            return positions[None, :, None].expand_as(x).clone()
+            return positions[None, :, None].expand_as(x[:1]).clone()
         if self.model.modality == "image":
             h, w = x.shape[2:]
             side = int(opts["patch"] or max(1, math.ceil(min(h, w) / 8)))
@@ -383,7 +391,7 @@ class _Space:
             rows = torch.arange(h, device=x.device) // side
             cols = torch.arange(w, device=x.device) // side
             grid = rows[:, None] * math.ceil(w / side) + cols[None, :]
-            return grid[None, None].expand_as(x).clone()
+            return grid[None, None].expand_as(x[:1]).clone()
         return None
 
     def to_values(self, raw: torch.Tensor) -> np.ndarray:
