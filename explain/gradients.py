@@ -291,6 +291,9 @@ def _base_values(call: Call, spec: Method) -> torch.Tensor:
         if spec.background:
             out = call.forward(call.background)
             return out[:, call.target].mean(dim=0).float().cpu()
+        if call.model.modality != "text":  # one baseline shared by every row: one forward row
+            out = call.forward(call.baseline[:1])
+            return out[0, call.target].float().cpu()
         out = call.forward(call.baseline, *call.extra)
         return out[torch.arange(out.shape[0]), call.target].float().cpu()
 
