@@ -53,8 +53,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class _Exported:
+    """JSON export shared by the result dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary of every field."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """Serialise to JSON; also write it to ``path`` when one is given."""
+        text = json.dumps(self.to_dict())
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
 @dataclass(frozen=True)
-class Attribution:
+class Attribution(_Exported):
     """Attributions of one method for a batch of examples.
 
     Attributes:
@@ -149,20 +164,10 @@ class Attribution:
 
         return from_shap(explanation, **options)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary of every field."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
-
-    def to_json(self, path: str | Path | None = None) -> str:
-        """Serialise to JSON; also write it to ``path`` when one is given."""
-        text = json.dumps(self.to_dict())
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
 
 
 @dataclass(frozen=True)
-class AttentionMaps:
+class AttentionMaps(_Exported):
     """Attention weights of every layer and head, exactly as the model computed them.
 
     Attributes:
@@ -232,16 +237,6 @@ class AttentionMaps:
             r = r + cam @ r
         return r
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary of every field."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
-
-    def to_json(self, path: str | Path | None = None) -> str:
-        """Serialise to JSON; also write it to ``path`` when one is given."""
-        text = json.dumps(self.to_dict())
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
 
 
 def _rollout(weights: np.ndarray, residual: bool) -> np.ndarray:
