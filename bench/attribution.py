@@ -44,6 +44,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench._readme import write_section
+
 SEED = 0
 METHODS = ["saliency", "integrated_gradients", "deeplift", "smoothgrad", "feature_ablation", "kernel_shap"]
 TOLERANCE = 1e-5
@@ -452,16 +454,7 @@ only print). Numbers depend on the machine and on whatever else runs on it.
 
 
 def write_readme(text: str) -> None:
-    old = README.read_text(encoding="utf-8") if README.exists() else INTRO
-    if HEADING in old:
-        start = old.index(HEADING)
-        rest = old[start + len(HEADING):]
-        nxt = rest.find("\n## ")
-        end = len(old) if nxt < 0 else start + len(HEADING) + nxt + 1
-        new = old[:start] + text.rstrip() + "\n" + ("\n" + old[end:] if end < len(old) else "")
-    else:
-        new = old.rstrip() + "\n\n" + text.rstrip() + "\n"
-    README.write_text(new, encoding="utf-8")
+    write_section(HEADING, text, INTRO)
 
 
 # --- profiling ----------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parent / "README.md"
+from bench._readme import write_section
+
 HEADING = "## Audit reports of the bundled examples"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -75,12 +76,5 @@ def main(argv: list[str] | None = None) -> int:
                "per explanation section; each report opened in headless Chromium (Debian's chromium).\n\n"
                + "\n".join(lines) + "\n")
     if not args.no_write:
-        text = README.read_text() if README.exists() else "# Benchmarks\n"
-        if HEADING in text:
-            start_at = text.index(HEADING)
-            end = text.find("\n## ", start_at + len(HEADING))
-            text = text[:start_at] + section + ("" if end < 0 else text[end:])
-        else:
-            text = text.rstrip() + "\n\n" + section
-        README.write_text(text)
+        write_section(HEADING, section)
     return 0

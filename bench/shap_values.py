@@ -23,7 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-README = Path(__file__).resolve().parent / "README.md"
+from bench._readme import write_section
+
 HEADING = "## SHAP values vs shap"
 
 
@@ -97,17 +98,6 @@ def _table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _write(section: str) -> None:
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
-    if HEADING in text:
-        start = text.index(HEADING)
-        end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + ("" if end < 0 else text[end:])
-    else:
-        text = text.rstrip() + "\n\n" + section
-    README.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench shap_values", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20)
@@ -133,5 +123,5 @@ def main(argv: list[str] | None = None) -> int:
                "coalitions; permutations sized to the same number of model rows). Error: mean |value - "
                "exact| / mean |exact|.\n\n" + table + "\n")
     if not args.no_write:
-        _write(section)
+        write_section(HEADING, section)
     return 0
