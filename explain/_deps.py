@@ -13,17 +13,15 @@ from types import ModuleType
 
 from .errors import MissingDependencyError
 
-# module name -> the pip extra that installs it
+# module name -> the pip extra that installs it (others, such as onnx2torch, are named as
+# themselves: install them directly)
 _EXTRAS = {
     "transformers": "hf",
     "tokenizers": "hf",
     "onnx": "onnx",
-    "onnx2torch": "onnx",
     "onnxruntime": "onnx",
     "pyarrow": "parquet",
-    "PIL": "images",
-    "plotly": "",
-    "captum": "",
+    "shap": "shap",
 }
 
 

@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -265,6 +266,4 @@ def _gradient_shap(model: Model, inputs: Any, background: Any, target: Any, algo
     result = attribute(model, inputs, method=method, target=target, background=background, seed=seed,
                        progress=progress, **options)
     params = {**result.params, "algorithm": algorithm}
-    import dataclasses
-
     return dataclasses.replace(result, method="shap", params=params)
