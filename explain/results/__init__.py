@@ -1,0 +1,22 @@
+"""Result types: frozen dataclasses of numpy arrays, picklable and JSON-exportable.
+
+Compute once, plot many times: every plot in :mod:`explain.plots` takes one of
+these and never computes.
+
+Example:
+    >>> import numpy as np
+    >>> from explain.results import Attribution
+    >>> a = Attribution(values=np.ones((2, 3)), method="saliency", target=np.array([0, 1]),
+    ...                 modality="tabular", feature_names=("a", "b", "c"))
+    >>> a.values.flags.writeable
+    False
+    >>> a.to_dict()["method"]
+    'saliency'
+"""
+
+from __future__ import annotations
+
+from .attention import AttentionMaps
+from .attribution import Attribution
+
+__all__ = ["Attribution", "AttentionMaps"]
