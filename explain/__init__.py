@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from .adversarial import robustness
 from .attention import attention
 from .audit import Audit, audit, audit_sections
 from .data import Dataset
@@ -24,7 +25,7 @@ from .examples import examples, load_example
 from .gradients import attribute, method_info, methods
 from .loading import load_dataset, load_model, save_model, shared_mode
 from .model import Model
-from .results import AttentionMaps, Attribution
+from .results import AttentionMaps, Attribution, RobustnessResult
 from .shapley import shap_values
 
 __version__ = "0.1.0"
@@ -33,6 +34,7 @@ __all__ = [
     "AttentionMaps",
     "Audit",
     "Attribution",
+    "RobustnessResult",
     "DataError",
     "Dataset",
     "ExplainError",
@@ -52,6 +54,7 @@ __all__ = [
     "load_model",
     "method_info",
     "methods",
+    "robustness",
     "save_model",
     "shap_values",
     "shared_mode",

@@ -18,5 +18,6 @@ from __future__ import annotations
 
 from .attention import AttentionMaps
 from .attribution import Attribution
+from .robustness import RobustnessResult
 
-__all__ = ["Attribution", "AttentionMaps"]
+__all__ = ["Attribution", "AttentionMaps", "RobustnessResult"]
