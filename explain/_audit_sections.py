@@ -173,11 +173,3 @@ def attention(model: Model, data: Dataset, *, rows: int = 100, seed: int = 0, **
         return findings, {"attention.special_share": share}, {"attention": maps}
 
     return _timed("attention", "Attention", run)
-
-
-SECTIONS: dict[str, Callable[..., Section]] = {
-    "performance": performance,
-    "saliency": saliency,
-    "shap": shap,
-    "attention": attention,
-}

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ._audit_sections import SECTIONS, Section
+from . import _audit_sections as base
+from ._audit_robustness import robustness_section
+from ._audit_sections import Section
 from .data import Dataset
 from .errors import InputError
 from .model import Model
@@ -29,6 +31,15 @@ from .model import Model
 __all__ = ["Audit", "audit", "audit_sections", "SECTIONS"]
 
 SCHEMA = "explain.audit/1"
+
+# the sections in report order; each is fn(model, data, *, rows, seed, **options) -> Section
+SECTIONS: dict[str, Callable[..., Section]] = {
+    "performance": base.performance,
+    "saliency": base.saliency,
+    "shap": base.shap,
+    "attention": base.attention,
+    "robustness": robustness_section,
+}
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ any fetch. Every piece of text from the user's files is escaped by jinja2's auto
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import numpy as np
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
@@ -66,27 +68,49 @@ in {{ audit.provenance.seconds }} s.</p>
 """
 
 
+def _attribution_figures(attr: Any, shap: bool = False) -> list[go.Figure]:
+    if attr.modality == "tabular":
+        figures = [plots.global_importance(attr), plots.beeswarm(attr), plots.feature_bars(attr, 0)]
+        if shap and attr.base_values is not None:
+            top = int(abs(attr.values).mean(axis=0).argmax())
+            figures += [plots.waterfall(attr, 0), plots.dependence(attr, top)]
+        return figures
+    if attr.modality == "image":
+        return [plots.image_heatmap(attr, i) for i in range(min(3, len(attr)))]
+    return [plots.token_strip(attr, indices=list(range(min(6, len(attr)))))]
+
+
+def _attention_figures(maps: Any) -> list[go.Figure]:
+    figures = [plots.attention_grid(maps, 0), plots.attention_scores(maps, 0, kind="rollout")]
+    if maps.gradients is not None:
+        figures.append(plots.attention_scores(maps, 0, kind="relevance"))
+    return figures
+
+
+def _robustness_figures(result: Any) -> list[go.Figure]:
+    figures = [plots.robustness_curve(result), plots.min_epsilon_histogram(result)]
+    flipped = np.flatnonzero(result.min_epsilon > 0)
+    if flipped.size:
+        figures.append(plots.adversarial_example(result, int(flipped[0])))
+    if result.rank_correlation is not None and np.isfinite(result.rank_correlation).any():
+        figures.append(plots.explanation_shift(result))
+    return figures
+
+
+# which figures each kind of section result gets, keyed by its name in Section.results
+_FIGURES: dict[str, Callable[[Any], list[go.Figure]]] = {
+    "attribution": _attribution_figures,
+    "shap": lambda attr: _attribution_figures(attr, shap=True),
+    "attention": _attention_figures,
+    "robustness": _robustness_figures,
+}
+
+
 def _figures(section: Any) -> list[go.Figure]:
-    results = section.results
     figures: list[go.Figure] = []
-    for key in ("attribution", "shap"):
-        attr = results.get(key)
-        if attr is None:
-            continue
-        if attr.modality == "tabular":
-            figures += [plots.global_importance(attr), plots.beeswarm(attr), plots.feature_bars(attr, 0)]
-            if key == "shap" and attr.base_values is not None:
-                top = int(abs(attr.values).mean(axis=0).argmax())
-                figures += [plots.waterfall(attr, 0), plots.dependence(attr, top)]
-        elif attr.modality == "image":
-            figures += [plots.image_heatmap(attr, i) for i in range(min(3, len(attr)))]
-        else:
-            figures.append(plots.token_strip(attr, indices=list(range(min(6, len(attr))))))
-    maps = results.get("attention")
-    if maps is not None:
-        figures += [plots.attention_grid(maps, 0), plots.attention_scores(maps, 0, kind="rollout")]
-        if maps.gradients is not None:
-            figures.append(plots.attention_scores(maps, 0, kind="relevance"))
+    for key, result in section.results.items():
+        if key in _FIGURES:
+            figures += _FIGURES[key](result)
     return figures
 
 

@@ -12,7 +12,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/2_SHAP.py", "pages/3_Attention.py", "pages/4_Report.py"]
+PAGES = ["pages/2_SHAP.py", "pages/3_Attention.py", "pages/4_Report.py", "pages/5_Robustness.py"]
 
 
 def _loaded(name: str) -> AppTest:
@@ -100,3 +100,28 @@ def test_report_page_builds_and_offers_downloads() -> None:
     assert any("Attention did not run" in w.value for w in at.warning)
     labels = [b.label for b in at.get("download_button")]
     assert "Report (HTML, works offline)" in labels and "Report (JSON)" in labels
+
+
+def test_robustness_page_attacks_and_keeps_immutable_features() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page("pages/5_Robustness.py").run()
+    _ok(at)
+    at.slider(key="robust.rows").set_value(30).run()
+    at.multiselect(key="robust.immutable").set_value(["mean radius"]).run()
+    _click(at, "Run")
+    assert at.subheader[0].value.startswith("accuracy falls from")
+    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert titles[0] == "Accuracy under attack" and "flipped" in titles[1]
+    example = _charts(at)[2]
+    assert "mean radius" not in example["data"][0]["y"]  # the frozen feature never moved
+    labels = [b.label for b in at.get("download_button")]
+    assert labels.count("Result (JSON)") == len(_charts(at))
+    at.text_input(key="robust.eps.linf").set_value("0, x").run()
+    assert any("Epsilons must be" in e.value for e in at.error)
+
+
+def test_robustness_page_refuses_a_regression_plainly() -> None:
+    at = _loaded("diabetes")
+    at.switch_page("pages/5_Robustness.py").run()
+    _ok(at)
+    assert any("regression" in i.value for i in at.info)

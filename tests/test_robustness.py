@@ -251,3 +251,30 @@ def test_result_is_frozen_and_exports(blobs) -> None:
     assert list(rob.curve.columns)[:4] == ["attack", "norm", "epsilon", "accuracy"]
     assert rob.to_dict()["attack"] == "pgd"
     assert "accuracy" in rob.verdict()
+
+
+def test_plots_show_the_result(blobs, cnn, image_x) -> None:
+    from explain.plots import robustness as plots
+
+    model, x, y = blobs
+    pgd = explain.robustness(model, x[:40], y[:40], epsilons=[0, 0.5, 1.0], explain_method="saliency")
+    fgsm = explain.robustness(model, x[:40], y[:40], attack="fgsm", epsilons=[0, 0.5, 1.0], explain_method=None)
+    curve = plots.robustness_curve([pgd, fgsm])
+    assert [t.name for t in curve.data] == ["PGD L-inf", "FGSM L-inf"]
+    np.testing.assert_allclose(curve.data[0].y, pgd.accuracy)
+    hist = plots.min_epsilon_histogram(pgd)
+    found = pgd.min_epsilon[np.isfinite(pgd.min_epsilon) & (pgd.min_epsilon > 0)]
+    np.testing.assert_allclose(hist.data[0].x, found)
+    i = int(np.flatnonzero(pgd.min_epsilon > 0)[0])
+    bars = plots.adversarial_example(pgd, i)
+    shift = pgd.adversarial[i] - pgd.inputs[i]
+    assert np.isclose(np.abs(bars.data[0].x).max(), np.abs(shift).max())
+    shift_plot = plots.explanation_shift(pgd)
+    np.testing.assert_allclose(shift_plot.data[0].y, pgd.rank_correlation[np.isfinite(pgd.rank_correlation)])
+    with pytest.raises(InputError, match="explain_method"):
+        plots.explanation_shift(fgsm)
+    image = explain.Model(cnn, modality="image")
+    rob = explain.robustness(image, image_x, image.predict(image_x), epsilons=[0, 0.3], bounds=(0, 1),
+                             explain_method=None)
+    fig = plots.adversarial_example(rob, 0)
+    np.testing.assert_allclose(fig.data[2].z, (rob.adversarial[0] - rob.inputs[0]).sum(axis=0), rtol=1e-6)

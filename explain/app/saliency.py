@@ -39,12 +39,12 @@ class SaliencyResult:
 
 @dataclass(frozen=True)
 class Chart:
-    """A figure with the data behind it: a CSV table and the attributions (JSON)."""
+    """A figure with the data behind it: a CSV table and the result it plots (JSON)."""
 
     stem: str
     figure: go.Figure
     table: pd.DataFrame
-    attribution: Attribution
+    attribution: Any  # the result plotted (anything with to_json)
 
 
 def _settings(method: str, options: dict[str, Any]) -> str:

@@ -134,8 +134,11 @@ def kept(widget: Callable[..., Any], label: str, *, key: str, default: Any, **kw
 
 
 def _fits(value: Any, kwargs: dict[str, Any]) -> bool:
-    if "options" in kwargs and value not in list(kwargs["options"]):
-        return False
+    if "options" in kwargs:
+        options = list(kwargs["options"])
+        chosen = value if isinstance(value, (list, tuple)) else [value]  # multiselect: every choice
+        if any(v not in options for v in chosen):
+            return False
     if value is None:
         return False
     try:

@@ -14,6 +14,7 @@ from explain.app import state, tables
 from explain.app.saliency import Chart, SaliencyResult, charts
 from explain.data import Dataset
 from explain.model import Model
+from explain.results import Attribution
 
 __all__ = [
     "chart", "column_picker", "method_picker", "model_brief", "row_picker", "show_results", "show_summary",
@@ -54,7 +55,8 @@ def chart(item: Chart, key: str) -> None:
             mime="text/csv", key=f"csv-{key}", on_click="ignore",
         )
         st.download_button(
-            "Attributions (JSON)", data=item.attribution.to_json, file_name=f"{item.stem}.json",
+            "Attributions (JSON)" if isinstance(item.attribution, Attribution) else "Result (JSON)",
+            data=item.attribution.to_json, file_name=f"{item.stem}.json",
             mime="application/json", key=f"json-{key}", on_click="ignore",
         )
 

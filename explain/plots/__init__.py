@@ -21,6 +21,7 @@ from ..errors import InputError
 from .attention import attention_grid, attention_head, attention_scores
 from .contributions import dependence, strongest_interaction, waterfall
 from .image import image_heatmap
+from .robustness import adversarial_example, explanation_shift, min_epsilon_histogram, robustness_curve
 from .tabular import beeswarm, feature_bars, global_importance
 from .text import token_strip
 
@@ -42,6 +43,10 @@ __all__ = [
     "attention_grid",
     "attention_head",
     "attention_scores",
+    "robustness_curve",
+    "min_epsilon_histogram",
+    "adversarial_example",
+    "explanation_shift",
 ]
 
 

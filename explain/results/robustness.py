@@ -113,14 +113,18 @@ class RobustnessResult(Exported):
     def verdict(self) -> str:
         """One line: how far accuracy falls, e.g. ``"accuracy falls from 96% to 12% at
         epsilon 0.05 (L-inf, PGD)"``."""
-        unit = {"linf": "L-inf", "l2": "L2", "edits": "token edits"}[self.norm]
         start, end = float(self.accuracy[0]), float(self.accuracy[-1])
         eps = float(self.epsilons[-1])
-        size = f"{int(eps)} token edits" if self.norm == "edits" else f"epsilon {eps:g}"
-        scale = " (in standard deviations of each feature)" if self.params.get("scale") == "std" else ""
+        if self.norm == "edits":
+            size, how = f"{int(eps)} token edits", "substitutions or deletions"
+        else:
+            size = f"epsilon {eps:g}"
+            how = f"{'L-inf' if self.norm == 'linf' else 'L2'}, {self.attack.upper()}"
+            if self.params.get("scale") == "std":
+                how += ", in standard deviations of each feature"
         if math.isclose(start, end):
-            return f"accuracy holds at {start:.0%} up to {size} ({unit}, {self.attack.upper()}){scale}"
-        return f"accuracy falls from {start:.0%} to {end:.0%} at {size} ({unit}, {self.attack.upper()}){scale}"
+            return f"accuracy holds at {start:.0%} up to {size} ({how})"
+        return f"accuracy falls from {start:.0%} to {end:.0%} at {size} ({how})"
 
     def accuracy_at(self, epsilon: float) -> float:
         """Accuracy at the largest computed epsilon not above ``epsilon``."""
