@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explain._csv import safe_csv
 from explain.app import state, tables
 from explain.app.saliency import Chart, SaliencyResult, charts
 from explain.data import Dataset
@@ -51,7 +52,7 @@ def chart(item: Chart, key: str) -> None:
             file_name=f"{item.stem}.html", mime="text/html", key=f"html-{key}", on_click="ignore",
         )
         st.download_button(
-            "Data (CSV)", data=lambda: item.table.to_csv(index=False), file_name=f"{item.stem}.csv",
+            "Data (CSV)", data=lambda: safe_csv(item.table), file_name=f"{item.stem}.csv",
             mime="text/csv", key=f"csv-{key}", on_click="ignore",
         )
         st.download_button(
