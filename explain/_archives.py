@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Union
@@ -69,6 +71,17 @@ def is_zip(blob: Blob) -> bool:
     return blob.data[:4] == b"PK\x03\x04"
 
 
+# what zipfile raises on a damaged archive: bad headers, unknown versions or compression,
+# undecodable names, truncated data
+ZIP_ERRORS = (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError, UnicodeDecodeError,
+              struct.error, zlib.error)
+
+
+def open_zip(data: bytes) -> zipfile.ZipFile:
+    """``zipfile.ZipFile`` over ``data``; raises one of :data:`ZIP_ERRORS` when damaged."""
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
 def safe_zip(blob: Blob) -> zipfile.ZipFile:
     """Open a zip upload after checking every entry against the caps and path rules.
 
@@ -76,8 +89,8 @@ def safe_zip(blob: Blob) -> zipfile.ZipFile:
         DataError: the archive is corrupt, too large, or has an unsafe entry.
     """
     try:
-        archive = zipfile.ZipFile(io.BytesIO(blob.data))
-    except zipfile.BadZipFile as err:
+        archive = open_zip(blob.data)
+    except ZIP_ERRORS as err:
         raise DataError(f"{blob.name or 'The upload'} is not a readable zip archive ({err}).") from err
     infos = archive.infolist()
     if len(infos) > MAX_ZIP_ENTRIES:

@@ -56,29 +56,21 @@ def read(
         raise DataError(f"{blob} is a folder; zip the class folders of images into one .zip.")
     name = blob.name or "the upload"
     if blob.data[:4] == b"PK\x03\x04":
-        import zipfile
-
-        names = zipfile.ZipFile(io.BytesIO(blob.data)).namelist() if _zip_ok(blob) else []
+        names = safe_zip(blob).namelist()  # caps, path rules and damage checked for NPZ too
         if names and all(n.endswith(".npy") for n in names):
             return _read_npz(blob, task)
         return _read_image_zip(blob, image_size)
     if blob.data[:4] == b"PAR1":
         pyarrow = require("pyarrow", feature="Parquet files")
         _check_pyarrow(pyarrow)
-        frame = pd.read_parquet(io.BytesIO(blob.data))
+        try:
+            frame = pd.read_parquet(io.BytesIO(blob.data))
+        except (pyarrow.lib.ArrowException, OSError, ValueError) as err:
+            raise DataError(f"{name} starts like a Parquet file but could not be read ({err}). "
+                            "Export it again, or save the table as CSV.") from err
     else:
         frame = _read_csv(blob)
     return _from_frame(frame, target=target, text=text, task=task, missing=missing, name=name)
-
-
-def _zip_ok(blob: Blob) -> bool:
-    import zipfile
-
-    try:
-        zipfile.ZipFile(io.BytesIO(blob.data))
-    except zipfile.BadZipFile as err:
-        raise DataError(f"{blob.name or 'The upload'} is not a readable zip archive ({err}).") from err
-    return True
 
 
 def _check_pyarrow(pyarrow: Any) -> None:
@@ -225,10 +217,15 @@ def _read_npz(blob: Blob, task: str | None) -> Dataset:
         arrays = np.load(io.BytesIO(blob.data), allow_pickle=False)
         content = {k: arrays[k] for k in arrays.files}
     except ValueError as err:
+        if "pickle" not in str(err):
+            raise DataError(f"{blob.name or 'The NPZ'} could not be read ({err}); save it again with np.savez.") from err
         raise DataError(
             f"{blob.name or 'The NPZ'} holds object arrays, which would need unpickling; "
             "save plain numeric arrays with np.savez."
         ) from err
+    except Exception as err:  # noqa: BLE001 - a damaged archive fails in zipfile, zlib or numpy's header parser
+        raise DataError(f"{blob.name or 'The NPZ'} is damaged and could not be read ({type(err).__name__}: {err}); "
+                        "save it again with np.savez.") from err
     x = next((content[k] for k in ("x", "X", "inputs", "data") if k in content), None)
     if x is None:
         raise DataError(f"The NPZ needs an array named 'x' (and optionally 'y'); it has {sorted(content)}.")
@@ -274,8 +271,13 @@ def _read_image_zip(blob: Blob, image_size: Sequence[int] | None) -> Dataset:
                     raise DataError(f"{info.filename} is {img.size[0]}x{img.size[1]} pixels; at most {MAX_IMAGE_SIDE} per side.")
                 img.load()
                 images.append(img.copy())
-        except (OSError, pil.DecompressionBombError) as err:
-            raise DataError(f"Could not read the image {info.filename}: {err}") from err
+        except DataError:
+            raise
+        except pil.DecompressionBombError as err:
+            raise DataError(f"{info.filename} is a decompression bomb ({err}); it was not opened.") from err
+        except Exception as err:  # noqa: BLE001 - damaged entries fail in zipfile, zlib or any Pillow decoder
+            raise DataError(f"Could not read the image {info.filename} ({type(err).__name__}: {err}). "
+                            "The zip or the image is damaged; make the zip again.") from err
     gray = all(img.mode in ("L", "1", "I;16", "I") for img in images)
     sizes = {img.size for img in images}
     if image_size is None and len(sizes) > 1:

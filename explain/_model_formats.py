@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._archives import Blob
+from ._archives import ZIP_ERRORS, Blob, open_zip
 from ._deps import require
 from ._graph import rebuild_modules
-from .errors import ModelFormatError, UnsafeModelError
+from .errors import MissingDependencyError, ModelFormatError, UnsafeModelError
 
 METADATA_FILE = "explain.json"
 
@@ -38,11 +38,9 @@ def detect(blob: Blob) -> str:
     """
     data = blob.data
     if data[:4] == b"PK\x03\x04":
-        import zipfile
-
         try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except zipfile.BadZipFile as err:
+            names = open_zip(data).namelist()
+        except ZIP_ERRORS as err:
             raise ModelFormatError(f"{blob.name or 'The file'} looks like a zip but is corrupt ({err}).") from err
         if any(n.endswith("/archive_format") or n == "archive_format" for n in names):
             return "pt2"
@@ -189,7 +187,15 @@ def load_onnx(blob: Blob) -> tuple[nn.Module, dict[str, Any], bool]:
         dims = [d.dim_value or None for d in proto.graph.input[0].type.tensor_type.shape.dim]
         batch, shape = _shape_from_dims(dims)
     except Exception:  # not installed, or the graph uses an op it cannot convert
-        runtime = OnnxRuntimeModule(blob.data)
+        try:
+            runtime = OnnxRuntimeModule(blob.data)
+        except MissingDependencyError:
+            raise
+        except Exception as err:  # onnxruntime's own error types, for graphs the checker let through
+            raise ModelFormatError(
+                f"onnxruntime could not load {blob.name or 'the file'} ({type(err).__name__}: {err}). "
+                "Export the model again with torch.onnx.export."
+            ) from err
         network, differentiable = runtime, False
         batch, shape = runtime.batch, runtime.example_shape
     meta.setdefault("input_shape", shape)
