@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from captum.robust import FGSM, PGD
 
 from .errors import DataError, InputError
 from .model import Model
@@ -103,6 +102,8 @@ def _captum(
     forward: Any, u: torch.Tensor, target: torch.Tensor, attack: str, eps: float, norm: str, steps: int,
     step_size: float | None, random_start: bool, targeted: bool, mask: torch.Tensor, space: Space,
 ) -> torch.Tensor:
+    from captum.robust import FGSM, PGD  # here, not at the top: captum imports matplotlib (slow)
+
     if attack == "fgsm":
         fgsm = FGSM(forward, _loss)
         fgsm.bound = space.clamp_scaled
