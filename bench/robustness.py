@@ -73,32 +73,36 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, out
 
 
+def _measure(name: str, model: explain.Model, x: np.ndarray, y: np.ndarray, attack: str, eps: list[float],
+             scale: np.ndarray, clip: tuple[Any, Any]) -> str:
+    def ours() -> list[float]:
+        r = explain.robustness(model, x, y, attack=attack, epsilons=eps, steps=STEPS, integer=None,
+                               bounds=None, min_epsilon=False, explain_method=None, batch_size=512)
+        return r.accuracy.tolist()
+
+    def theirs() -> list[float]:
+        return _art(model, x, y, attack, eps, scale, clip)
+
+    ours(), theirs()  # warm-up
+    times: dict[str, list[float]] = {"explain": [], "art": []}
+    results = {}
+    for _ in range(3):
+        for label, fn in (("explain", ours), ("art", theirs)):
+            t, results[label] = _timed(fn)
+            times[label].append(t)
+    t_ours, t_art = statistics.median(times["explain"]), statistics.median(times["art"])
+    gap = max(abs(a - b) for a, b in zip(results["explain"], results["art"]))
+    return (f"| {name} ({len(x)} rows) | {attack.upper()} | {t_ours:.2f} s | {t_art:.2f} s | "
+            f"{t_ours / t_art:.2f}x | {gap:.3f} | {results['explain'][0]:.3f} → {results['explain'][-1]:.3f} |")
+
+
 def run(write: bool = True) -> str:
     torch.set_num_threads(2)
     lines = []
     for name in ("digits", "breast_cancer"):
         model, x, y, eps, scale, clip = _case(name)
         for attack in ("fgsm", "pgd"):
-            def ours() -> list[float]:
-                r = explain.robustness(model, x, y, attack=attack, epsilons=eps, steps=STEPS, integer=None,
-                                       bounds=None, min_epsilon=False, explain_method=None, batch_size=512)
-                return r.accuracy.tolist()
-
-            def theirs() -> list[float]:
-                return _art(model, x, y, attack, eps, scale, clip)
-
-            ours(), theirs()  # warm-up
-            times: dict[str, list[float]] = {"explain": [], "art": []}
-            results = {}
-            for _ in range(3):
-                for label, fn in (("explain", ours), ("art", theirs)):
-                    t, results[label] = _timed(fn)
-                    times[label].append(t)
-            t_ours, t_art = statistics.median(times["explain"]), statistics.median(times["art"])
-            gap = max(abs(a - b) for a, b in zip(results["explain"], results["art"]))
-            lines.append(f"| {name} ({len(x)} rows) | {attack.upper()} | {t_ours:.2f} s | {t_art:.2f} s | "
-                         f"{t_ours / t_art:.2f}x | {gap:.3f} | "
-                         f"{results['explain'][0]:.3f} → {results['explain'][-1]:.3f} |")
+            lines.append(_measure(name, model, x, y, attack, eps, scale, clip))
             print(lines[-1], flush=True)
     text = "\n".join([
         HEADING, "",

@@ -11,6 +11,8 @@ from __future__ import annotations
 from .adversarial import robustness
 from .attention import attention
 from .audit import Audit, audit, audit_sections
+from .calibrate import calibration
+from .conformal_prediction import ConformalPredictor, conformal
 from .data import Dataset
 from .errors import (
     DataError,
@@ -25,7 +27,20 @@ from .examples import examples, load_example
 from .gradients import attribute, method_info, methods
 from .loading import load_dataset, load_model, save_model, shared_mode
 from .model import Model
-from .results import AttentionMaps, Attribution, RobustnessResult
+from .predictive import risk_coverage, uncertainty
+from .quality import agreement, evaluate, sanity_check, verdict
+from .results import (
+    Agreement,
+    AttentionMaps,
+    Attribution,
+    Calibration,
+    PredictionSets,
+    Quality,
+    RiskCoverage,
+    RobustnessResult,
+    SanityCheck,
+    Uncertainty,
+)
 from .shapley import shap_values
 
 __version__ = "0.1.0"
@@ -58,5 +73,21 @@ __all__ = [
     "save_model",
     "shap_values",
     "shared_mode",
+    "Calibration",
+    "ConformalPredictor",
+    "PredictionSets",
+    "RiskCoverage",
+    "Uncertainty",
+    "calibration",
+    "conformal",
+    "risk_coverage",
+    "uncertainty",
+    "Agreement",
+    "Quality",
+    "SanityCheck",
+    "agreement",
+    "evaluate",
+    "sanity_check",
+    "verdict",
     "__version__",
 ]

@@ -40,11 +40,19 @@ def lengths_of(tokens: Sequence[Sequence[str]] | None, n: int, width: int) -> np
     return np.array([len(t) for t in tokens], dtype=np.int64)
 
 
-def _ranks(row: np.ndarray) -> np.ndarray:
-    """Ranks from 1, ties sharing their average rank."""
-    from scipy.stats import rankdata
-
-    return rankdata(row, axis=-1)
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks from 1 along the last axis, ties sharing their average rank."""
+    v = np.asarray(values, dtype=np.float64)
+    flat = v.reshape(-1, v.shape[-1]) if v.ndim else v.reshape(1, 1)
+    out = np.empty_like(flat)
+    for i, row in enumerate(flat):
+        order = np.argsort(row, kind="stable")
+        ordered = row[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = np.r_[starts[1:], len(row)]
+        average = (starts + ends + 1) / 2.0  # mean of the 1-based positions start+1..end
+        out[i, order] = np.repeat(average, ends - starts)
+    return out.reshape(v.shape)
 
 
 def _pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -56,22 +64,31 @@ def _pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (a * b).sum(axis=-1) / (na * nb)
 
 
-def spearman_rows(a: np.ndarray, b: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+def spearman_rows(a: np.ndarray, b: np.ndarray, lengths: np.ndarray | None = None, *,
+                  skip_zeros: bool = False) -> np.ndarray:
     """Spearman rank correlation between ``a[i]`` and ``b[i]`` for each example ``i``.
 
     Maps are flattened per example; ``lengths`` limits each example to its first units
-    (text). A map that is constant has no ranking: two equal maps score 1, else 0.
+    (text). With ``skip_zeros``, units that are exactly zero in both maps are left out
+    (their tie says nothing about how the maps rank the rest). A map that is constant
+    has no ranking: two equal maps score 1, else 0.
     """
     a2 = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
     b2 = np.asarray(b, dtype=np.float64).reshape(len(b), -1)
-    if lengths is None or (lengths == a2.shape[1]).all():
+    widths = np.full(len(a2), a2.shape[1]) if lengths is None else np.asarray(lengths)
+    if not skip_zeros and (widths == a2.shape[1]).all():
         out = _pearson_rows(_ranks(a2), _ranks(b2))
     else:
-        out = np.array([_pearson_rows(_ranks(a2[i, :k]), _ranks(b2[i, :k])) if k > 1 else np.nan
-                        for i, k in enumerate(lengths)])
-    bad = ~np.isfinite(out)
-    for i in np.flatnonzero(bad):
-        k = a2.shape[1] if lengths is None else int(lengths[i])
+        out = np.full(len(a2), np.nan)
+        for i, k in enumerate(widths):
+            u, v = a2[i, :k], b2[i, :k]
+            if skip_zeros:
+                keep = (u != 0) | (v != 0)
+                u, v = u[keep], v[keep]
+            if len(u) > 1:
+                out[i] = _pearson_rows(_ranks(u), _ranks(v))
+    for i in np.flatnonzero(~np.isfinite(out)):
+        k = int(widths[i])
         out[i] = 1.0 if np.allclose(a2[i, :k], b2[i, :k]) else 0.0
     return out
 

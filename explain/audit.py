@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 
 from . import _audit_sections as base
+from ._audit_quality import quality_section
 from ._audit_robustness import robustness_section
 from ._audit_sections import Section
+from ._audit_uncertainty import uncertainty_section
 from .data import Dataset
 from .errors import InputError
 from .model import Model
@@ -38,7 +40,9 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "saliency": base.saliency,
     "shap": base.shap,
     "attention": base.attention,
+    "quality": quality_section,
     "robustness": robustness_section,
+    "uncertainty": uncertainty_section,
 }
 
 

@@ -17,6 +17,8 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from . import plots
+from .plots.uncertainty import uncertainty_figures
+from .results import Agreement, Quality, SanityCheck
 
 if TYPE_CHECKING:  # pragma: no cover
     from .audit import Audit
@@ -97,20 +99,40 @@ def _robustness_figures(result: Any) -> list[go.Figure]:
     return figures
 
 
+def _quality_figures(result: Any) -> list[go.Figure]:
+    if isinstance(result, Quality):
+        return [plots.deletion_insertion(result)]
+    if isinstance(result, SanityCheck):
+        return [plots.cascade_maps(result, 0), plots.cascade_similarity(result)]
+    if isinstance(result, Agreement):
+        return [plots.agreement_heatmap(result)]
+    return []
+
+
 # which figures each kind of section result gets, keyed by its name in Section.results
 _FIGURES: dict[str, Callable[[Any], list[go.Figure]]] = {
     "attribution": _attribution_figures,
     "shap": lambda attr: _attribution_figures(attr, shap=True),
     "attention": _attention_figures,
     "robustness": _robustness_figures,
+    "calibration": uncertainty_figures,
+    "uncertainty": uncertainty_figures,
+    "conformal": uncertainty_figures,
+    "risk_coverage": uncertainty_figures,
+    "quality": _quality_figures,
+    "sanity": _quality_figures,
+    "agreement": _quality_figures,
 }
 
 
-def _figures(section: Any) -> list[go.Figure]:
-    figures: list[go.Figure] = []
+def section_figures(section: Any) -> list[tuple[str, Any, go.Figure]]:
+    """``(result name, result, figure)`` for every figure of a section's results: the
+    report and the app's section pages draw the same figures."""
+    figures = []
     for key, result in section.results.items():
-        if key in _FIGURES:
-            figures += _FIGURES[key](result)
+        draw = _FIGURES.get(key.split(".")[0], lambda _r: [])  # "quality.saliency" -> "quality"
+        for fig in draw(result):
+            figures.append((key, result, fig))
     return figures
 
 
@@ -122,7 +144,7 @@ def render(audit: Audit) -> str:
         figures[section.name] = []
         if section.status != "ok":
             continue
-        for fig in _figures(section):
+        for _key, _result, fig in section_figures(section):
             count += 1
             fig.update_layout(template="plotly_white")
             figures[section.name].append(fig.to_html(

@@ -12,7 +12,8 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/2_SHAP.py", "pages/3_Attention.py", "pages/4_Report.py", "pages/5_Robustness.py"]
+PAGES = ["pages/2_SHAP.py", "pages/3_Attention.py", "pages/4_Report.py", "pages/5_Robustness.py",
+         "pages/6_Uncertainty.py"]
 
 
 def _loaded(name: str) -> AppTest:
@@ -125,3 +126,21 @@ def test_robustness_page_refuses_a_regression_plainly() -> None:
     at.switch_page("pages/5_Robustness.py").run()
     _ok(at)
     assert any("regression" in i.value for i in at.info)
+
+
+def test_uncertainty_page_findings_charts_and_a_link_to_the_least_certain_row() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page("pages/6_Uncertainty.py").run()
+    _ok(at)
+    at.select_slider(key="unc.alpha").set_value(0.2).run()
+    _click(at, "Run")
+    text = [t.value for t in at.text]
+    assert any("ECE" in t for t in text) and any("80% conformal prediction sets" in t for t in text)
+    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert titles[0].startswith("Reliability") and any(t.startswith("Risk-coverage") for t in titles)
+    least = next(b for b in at.button if b.label.startswith("Explain row"))
+    row = int(least.label.split()[-1])
+    least.click().run()
+    _ok(at)
+    assert at.title[0].value == "Saliency"
+    assert at.selectbox(key="saliency.row").value == row

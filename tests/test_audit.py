@@ -38,7 +38,13 @@ def hostile(tmp_path: Path) -> tuple[explain.Model, explain.Dataset]:
 def test_sections_findings_and_json_round_trip(tmp_path: Path) -> None:
     model, data = explain.load_example("breast_cancer")
     audit = explain.audit(model, data, rows=20)
-    assert [s.name for s in audit.sections] == ["performance", "saliency", "shap", "attention"]
+    assert [s.name for s in audit.sections] == ["performance", "saliency", "shap", "attention", "quality",
+                                                "robustness", "uncertainty"]
+    assert [s.name for s in audit.sections if s.status == "ok"] == [
+        "performance", "saliency", "shap", "quality", "robustness", "uncertainty"]
+    for gate in ("robustness.accuracy@0.1", "calibration.ece", "conformal.coverage", "quality.deletion_auc"):
+        assert 0 <= audit.metrics[gate] <= 1
+    assert audit.metrics["robustness.accuracy@0"] == pytest.approx(audit.metrics["robustness.clean_accuracy"])
     attention = audit.section("attention")
     assert attention.status == "skipped" and "nn.MultiheadAttention" in attention.reason
     assert audit.metrics["accuracy"] == pytest.approx(np.mean(
@@ -57,7 +63,9 @@ def test_sections_findings_and_json_round_trip(tmp_path: Path) -> None:
 
 def test_report_is_self_contained_and_escapes_user_text(hostile: tuple, tmp_path: Path) -> None:
     model, data = hostile
-    html = explain.audit(model, data, rows=10, sections=["performance", "saliency"]).to_html(tmp_path / "r.html")
+    audit = explain.audit(model, data, rows=10)  # every section: their plots quote names and labels too
+    assert {s.name for s in audit.sections if s.status == "ok"} >= {"robustness", "uncertainty", "quality"}
+    html = audit.to_html(tmp_path / "r.html")
     assert "<script>alert(" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#34;label&#34;)" in html or "&lt;script&gt;alert(&#34;col&#34;)" in html
     page = html.split("</head>", 1)[1]  # the body: everything but the inlined plotly.js bundle

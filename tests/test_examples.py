@@ -8,7 +8,6 @@ import pytest
 import explain
 from explain._captum_methods import METHODS
 
-
 # the ViT has GELU and functional softmax, which DeepLift has no rule for, and no nn.ReLU
 REFUSED = {"vit_digits": {"deeplift", "deeplift_shap", "guided_backprop", "deconvolution"}}
 

@@ -307,6 +307,21 @@ def test_public_api():
         "attention_grid",
         "attention_head",
         "attention_scores",
+        "robustness_curve",
+        "min_epsilon_histogram",
+        "adversarial_example",
+        "explanation_shift",
+        "reliability_diagram",
+        "temperature_comparison",
+        "confidence_histogram",
+        "entropy_by_correctness",
+        "set_size_distribution",
+        "risk_coverage_curve",
+        "prediction_intervals",
+        "deletion_insertion",
+        "cascade_maps",
+        "cascade_similarity",
+        "agreement_heatmap",
     }
     assert all(callable(getattr(plots, name)) for name in plots.__all__)
 

@@ -393,6 +393,13 @@ def _brief_options(options: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in options.items() if v is not None and k != "perturbations_per_eval")
 
 
+def open_row(row: int) -> None:
+    """Open the Saliency page on dataset row ``row`` (the row picker keeps it)."""
+    st.session_state["saliency.row"] = int(row)
+    st.session_state["explain.kept.saliency.row"] = int(row)
+    st.switch_page("pages/1_Saliency.py")
+
+
 def cancel() -> None:
     st.session_state[CANCELLED] = True
 

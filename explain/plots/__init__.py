@@ -21,9 +21,19 @@ from ..errors import InputError
 from .attention import attention_grid, attention_head, attention_scores
 from .contributions import dependence, strongest_interaction, waterfall
 from .image import image_heatmap
+from .quality import agreement_heatmap, cascade_maps, cascade_similarity, deletion_insertion
 from .robustness import adversarial_example, explanation_shift, min_epsilon_histogram, robustness_curve
 from .tabular import beeswarm, feature_bars, global_importance
 from .text import token_strip
+from .uncertainty import (
+    confidence_histogram,
+    entropy_by_correctness,
+    prediction_intervals,
+    reliability_diagram,
+    risk_coverage_curve,
+    set_size_distribution,
+    temperature_comparison,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -32,6 +42,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "plot",
+    "deletion_insertion",
+    "cascade_maps",
+    "cascade_similarity",
+    "agreement_heatmap",
     "feature_bars",
     "global_importance",
     "beeswarm",
@@ -47,6 +61,13 @@ __all__ = [
     "min_epsilon_histogram",
     "adversarial_example",
     "explanation_shift",
+    "reliability_diagram",
+    "temperature_comparison",
+    "confidence_histogram",
+    "entropy_by_correctness",
+    "set_size_distribution",
+    "risk_coverage_curve",
+    "prediction_intervals",
 ]
 
 

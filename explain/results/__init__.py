@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from .attention import AttentionMaps
 from .attribution import Attribution
+from .quality import Agreement, Quality, SanityCheck
 from .robustness import RobustnessResult
+from .uncertainty import Calibration, PredictionSets, Reliability, RiskCoverage, Uncertainty
 
-__all__ = ["Attribution", "AttentionMaps", "RobustnessResult"]
+__all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "Reliability", "Calibration",
+           "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement"]
