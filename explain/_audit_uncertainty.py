@@ -67,6 +67,9 @@ def _calibration_finding(cal: Calibration) -> str:
     else:
         head = (f"{cal.verdict}: ECE {cal.ece:.3f} (mean confidence {_pct(conf)} vs accuracy "
                 f"{_pct(cal.accuracy)})")
+    if t <= 0.0101 or t >= 99:  # the search ran to its bound: NLL keeps falling (or rising) with T
+        return (f"{head}; temperature scaling has nothing to fit here: the fit ran to its bound (T = {t:.2f}), "
+                "as it does when every calibration row is predicted right")
     if after < before:
         return f"{head}; temperature {t:.2f} brings it from {before:.3f} to {after:.3f} on {held} held-out rows"
     return (f"{head}; temperature scaling (T = {t:.2f}) does not lower it on {held} held-out rows "

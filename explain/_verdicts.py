@@ -101,8 +101,8 @@ def _quality(q: Quality) -> tuple[str, str, str]:
         return "faithful", f", {numbers}", "good"
     if d == "better" or i == "better":
         weak = "insertion" if d == "better" else "deletion"
-        return "partly faithful", f", {numbers} ({weak} no better than random)", "warn"
-    return "not faithful", f", no better than a random order of the {q.units} ({numbers})", "bad"
+        return "partly faithful", f", {numbers} ({weak} not clearly better than random)", "warn"
+    return "not faithful", f", not clearly better than a random order of the {q.units} ({numbers})", "bad"
 
 
 def _sanity(s: SanityCheck) -> tuple[str, str, str]:

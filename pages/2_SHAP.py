@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import explain
-from explain.app import compute, panels, state, tables, widgets
+from explain.app import compute, panels, state, tables, trust, widgets
 
 state.page_setup("SHAP")
 st.title("SHAP")
@@ -41,6 +41,7 @@ feature = None
 if sv.modality == "tabular" and sv.feature_names:
     top = sorted(sv.feature_names, key=lambda f: -abs(sv.values[:, sv.feature_names.index(f)]).mean())
     feature = st.selectbox("Dependence plot of", top, key="shap.feature")
+trust.badge(sv, rows, key="shap")
 charts = panels.shap_charts(sv, rows, row, feature)
 for k in range(0, len(charts), 2):
     for cell, (j, item) in zip(st.columns(2), enumerate(charts[k:k + 2], start=k)):

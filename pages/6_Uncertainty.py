@@ -48,11 +48,12 @@ sections.show_findings(section)
 unc = section.results.get("uncertainty")
 if unc is not None and unc.rows is not None:
     st.subheader("Least certain rows")
-    top = [int(r) for r in unc.most_uncertain(8)]
-    cells = st.columns(max(1, len(top)))
-    for cell, row in zip(cells, top):
-        if cell.button(f"Explain row {row}", key=f"unc.explain.{row}"):
-            state.open_row(row)
+    st.caption("Open one on the Saliency page to see what drove the model there.")
+    top = [int(r) for r in unc.most_uncertain(6)]
+    with st.container(horizontal=True):
+        for row in top:
+            if st.button(f"Row {row}", key=f"unc.explain.{row}", icon=":material/search:"):
+                state.open_row(row)
 items = sections.charts(section)
 for k in range(0, len(items), 2):
     for cell, (j, item) in zip(st.columns(2), enumerate(items[k:k + 2], start=k)):

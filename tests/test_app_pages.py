@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["pages/2_SHAP.py", "pages/3_Attention.py", "pages/4_Report.py", "pages/5_Robustness.py",
-         "pages/6_Uncertainty.py"]
+         "pages/6_Uncertainty.py", "pages/7_Explanation_quality.py"]
 
 
 def _loaded(name: str) -> AppTest:
@@ -138,9 +138,37 @@ def test_uncertainty_page_findings_charts_and_a_link_to_the_least_certain_row() 
     assert any("ECE" in t for t in text) and any("80% conformal prediction sets" in t for t in text)
     titles = [c["layout"]["title"]["text"] for c in _charts(at)]
     assert titles[0].startswith("Reliability") and any(t.startswith("Risk-coverage") for t in titles)
-    least = next(b for b in at.button if b.label.startswith("Explain row"))
+    least = next(b for b in at.button if b.label.startswith("Row "))
     row = int(least.label.split()[-1])
     least.click().run()
     _ok(at)
     assert at.title[0].value == "Saliency"
     assert at.selectbox(key="saliency.row").value == row
+
+
+def test_explanation_quality_page_verdicts_per_method_and_agreement() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page("pages/7_Explanation_quality.py").run()
+    _ok(at)
+    at.multiselect(key="quality.methods").set_value(["integrated_gradients", "saliency"]).run()
+    at.slider(key="quality.rows").set_value(30).run()
+    _click(at, "Run")
+    verdicts = [t.value for t in at.text]
+    assert verdicts[0].startswith("integrated gradients: faithful") and "randomisation check" in verdicts[0]
+    assert verdicts[1].startswith("saliency:")
+    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert "integrated gradients: faithfulness on 30 examples" in titles
+    assert titles[-1].startswith("Agreement between methods")
+
+
+def test_saliency_and_shap_show_a_quality_badge() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page("pages/1_Saliency.py").run()
+    _click(at, "Run")
+    badges = [m.value for m in at.markdown if "Quality:" in m.value]
+    assert badges == [":green-badge[:material/verified: Quality: faithful]"]
+    assert any(c.value.startswith("integrated gradients: faithful, deletion AUC") for c in at.main.caption)
+    at.switch_page("pages/2_SHAP.py").run()
+    at.slider(key="shap.rows").set_value(20).run()
+    _click(at, "Run")
+    assert any("Quality:" in m.value for m in at.markdown)

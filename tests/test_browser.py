@@ -208,7 +208,7 @@ def test_upload_explain_and_isolate_sessions(
     assert "Saliency" in names
     for name in names[1:]:
         _nav(page).get_by_text(name, exact=True).click()
-        page.wait_for_url(re.compile(rf"/{re.escape(name)}$"))
+        page.wait_for_url(re.compile(rf"/{re.escape(name.replace(' ', '_'))}$"))
         page.get_by_role("heading", name=name, exact=True).wait_for()  # pages are titled by name
         _idle(page)
         run = page.get_by_role("button", name="Run", exact=True)

@@ -11,14 +11,15 @@ import pandas as pd
 import streamlit as st
 
 from explain._csv import safe_csv
-from explain.app import state, tables
+from explain.app import state, tables, trust
 from explain.app.saliency import Chart, SaliencyResult, charts
 from explain.data import Dataset
 from explain.model import Model
 from explain.results import Attribution
 
 __all__ = [
-    "chart", "column_picker", "method_picker", "model_brief", "row_picker", "show_results", "show_summary",
+    "chart", "column_picker", "method_picker", "model_brief", "quality_badge", "row_picker", "show_results",
+    "show_summary",
 ]
 
 NO_LABELS = "(no labels)"
@@ -71,6 +72,7 @@ def show_results(results: Sequence[SaliencyResult | None], methods: Sequence[str
         for k, (cell, item) in enumerate(zip(cells, items)):
             with cell:
                 chart(item, f"a{k}")
+        quality_badge(results[0])
         return
     first, second = results[0], results[1]
     if first is not None and second is not None:
@@ -85,6 +87,19 @@ def show_results(results: Sequence[SaliencyResult | None], methods: Sequence[str
                     chart(items[k], f"{'ab'[slot]}{k}")
                 elif k == 0:
                     st.info(f"Press **Run** to compute {method}.")
+    for cell, result in zip(st.columns(2), results):
+        with cell:
+            if result is not None:
+                quality_badge(result)
+
+
+def quality_badge(result: SaliencyResult) -> None:
+    """The faithfulness badge of a result: on the sampled rows where there are some (a
+    steadier verdict), else on the row."""
+    if result.overall is not None and result.sample:
+        trust.badge(result.overall, list(result.sample), key=result.method)
+    else:
+        trust.badge(result.example, [result.row], key=result.method)
 
 
 # --- pickers -------------------------------------------------------------------------------
