@@ -61,11 +61,21 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--text", help="text column of a text CSV")
     audit.add_argument("--out", default="report.html", help="HTML report path (default report.html)")
     audit.add_argument("--json", help="also write the JSON report here")
-    audit.add_argument("--sections", nargs="+", help="sections to run (default: all)")
+    audit.add_argument("--sections", nargs="+", metavar="SECTION",
+                       help="sections to run (default: all): performance saliency shap attention quality "
+                            "robustness uncertainty")
     audit.add_argument("--rows", type=int, default=100, help="examples the explanation sections explain")
     audit.add_argument("--seed", type=int, default=0)
+    audit.add_argument("--epsilons", type=float, nargs="+", metavar="EPS",
+                       help="robustness: attack sizes (tables: standard deviations per feature; images: pixel "
+                            "units; text: token edits)")
+    audit.add_argument("--attack", choices=["pgd", "fgsm"], default="pgd", help="robustness: the attack (default pgd)")
+    audit.add_argument("--alpha", type=float, default=0.1,
+                       help="uncertainty: conformal sets cover 1 - alpha of the rows (default 0.1)")
     audit.add_argument("--fail-if", dest="fail_if", action="append", default=[], metavar="EXPR",
-                       help="a CI gate such as 'accuracy<0.9' or 'shap.additivity_error>1e-4'; exit 1 when it holds")
+                       help="a CI gate, e.g. 'accuracy<0.9', 'robustness.accuracy@0.1<0.5', "
+                            "'calibration.ece>0.05', 'quality.sanity_passed<1'; exit 1 when it holds "
+                            "(the JSON report lists every metric)")
     return parser
 
 
@@ -148,7 +158,8 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
     def progress(section: str, fraction: float) -> None:
         print(f"[{fraction:4.0%}] {section}", file=sys.stderr, flush=True)
 
-    result = audit(model, data, sections=args.sections, rows=args.rows, seed=args.seed, progress=progress)
+    result = audit(model, data, sections=args.sections, rows=args.rows, seed=args.seed, progress=progress,
+                   epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha)
     result.to_html(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     if args.json:

@@ -97,6 +97,19 @@ def test_cli_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads((tmp_path / "r.json").read_text())["metrics"]["r2"] > 0.4
 
 
+def test_cli_robustness_and_calibration_gates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "r.html")
+    base = ["audit", "example:breast_cancer", "--sections", "robustness", "uncertainty", "--out", out,
+            "--epsilons", "0", "0.5", "--alpha", "0.2", "--json", str(tmp_path / "r.json")]
+    assert main([*base, "--fail-if", "robustness.accuracy@0.5<0.1", "--fail-if", "calibration.ece>0.2"]) == 0
+    metrics = json.loads((tmp_path / "r.json").read_text())["metrics"]
+    assert metrics["robustness.accuracy@0.5"] < metrics["robustness.clean_accuracy"]
+    assert "robustness.accuracy@0.1" not in metrics  # only the sizes asked for
+    capsys.readouterr()
+    assert main([*base, "--fail-if", "robustness.accuracy@0.5<0.9"]) == 1
+    assert "gate failed: robustness.accuracy@0.5" in capsys.readouterr().err
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_report_in_chromium_runs_no_script_and_renders_every_plot(hostile: tuple, tmp_path: Path) -> None:
