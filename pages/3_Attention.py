@@ -6,13 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from explain.app import compute, panels, state, widgets
-from explain.attention import attention_support
 
 state.page_setup("Attention")
 st.title("Attention")
 model, data = state.require_loaded()
 _, held_data = state.held()
-reason = attention_support(model)
+reason = model.attention_support
 if reason is not None:
     st.info(f"{reason} Try the bundled 'sentiment' or 'vit_digits' example.")
     st.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explain._sampling import dropout_layers
 from explain.app import sections, state, widgets
 
 state.page_setup("Uncertainty")
@@ -14,7 +13,7 @@ st.caption("How sure the model is, whether it should be (calibration), and predi
 model, data = state.require_loaded()
 
 classifier = model.task == "classification"
-methods = (["mc_dropout"] if dropout_layers(model.network) else []) + (["softmax"] if classifier else [])
+methods = (["mc_dropout"] if model.has_dropout else []) + (["softmax"] if classifier else [])
 methods += [] if model.modality == "text" else ["tta"]
 first, second, third = st.columns(3)
 with first:

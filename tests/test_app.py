@@ -329,7 +329,10 @@ def test_a_new_model_releases_the_old_one_and_its_results(clinic: tuple[bytes, b
     at.switch_page(SALIENCY).run()
     _run_saliency(at)
     old = at.session_state["explain.model"]
-    network = weakref.ref(old.value.network)
+    worker = old.value.runner
+    pid = worker.pid
+    assert old.value.in_worker and worker.alive and Path(f"/proc/{pid}").exists(), "an upload runs in a worker"
+    handle = weakref.ref(old.value)
     cache = at.session_state["explain.cache"]
     assert cache and {fingerprint for fingerprint, _ in cache.values()} == {old.fingerprint}
     del old
@@ -340,4 +343,33 @@ def test_a_new_model_releases_the_old_one_and_its_results(clinic: tuple[bytes, b
     assert "explain.pending" not in at.session_state
     assert not at.session_state["explain.cache"], "the old model's results are dropped"
     gc.collect()
-    assert network() is None, "nothing holds the replaced model"
+    assert handle() is None, "nothing holds the replaced model"
+    assert not worker.alive and not Path(f"/proc/{pid}").exists(), "its worker process is gone, memory and all"
+
+
+def test_a_crashed_model_worker_loses_nothing(clinic: tuple[bytes, bytes]) -> None:
+    """The upload's worker dies (as if out of memory); the session keeps its data, results
+    and settings, and the next Run loads the model again and answers the same."""
+    import os
+    import signal
+    import time
+
+    model_bytes, csv_bytes = clinic
+    at = _upload(_upload_mode(_home()), model_bytes, csv_bytes)
+    _button(at, "Load uploads").click().run()
+    at.switch_page(SALIENCY).run()
+    _run_saliency(at)
+    first = _charts(at)[0]
+    held = at.session_state["explain.model"]
+    os.kill(held.value.runner.pid, signal.SIGKILL)
+    for _ in range(100):  # the worker is gone between two runs
+        if not held.value.runner.alive:
+            break
+        time.sleep(0.05)
+    at.selectbox(key="saliency.a.method").set_value("saliency").run()
+    _run_saliency(at)  # computed by the dead worker's successor
+    assert len(_charts(at)) == 2
+    assert at.session_state["explain.model"] is held and at.session_state["explain.data"].label == "patients.csv"
+    assert held.value.runner.alive and held.value.runner.restarts == 1
+    at.selectbox(key="saliency.a.method").set_value("integrated_gradients").run()  # back: from the cache
+    assert _charts(at)[0] == first

@@ -16,38 +16,42 @@ from typing import Any
 
 import streamlit as st
 
-import explain
-from explain.app import state, tables
+from explain.app import state, tables, tasks
 
 __all__ = ["cached", "shap_values", "attention_maps", "audit_report"]
 
 
 def cached(name: str, subset: Sequence[int] | None, label: str, run: Callable[..., Any], *, compute: bool,
-           **options: Any) -> Any:
-    """``run(model, data[subset], progress=..., **options)`` (all rows for ``subset=None``), from the cache or computed now
-    (only when ``compute``); None when not cached and not computed, or on an error (shown)."""
+           args: dict[str, Any] | None = None, key: dict[str, Any] | None = None, **options: Any) -> Any:
+    """``run(model, data[subset], progress=..., **args, **options)`` (all rows for ``subset=None``), from the cache
+    or computed now (only when ``compute``); None when not cached and not computed, or on an error (shown).
+
+    ``run`` is a module-level function (see :mod:`explain.app.tasks`): it runs where the
+    model lives, in the model's worker process for an upload. ``options`` are passed and
+    make the cache key; ``args`` are passed but not hashed, and ``key`` is hashed but not
+    passed (say there what the ``args`` are, e.g. a digest)."""
     model, data = state.held()
     part = data.value if subset is None else data.value[[int(r) for r in subset]]
     digest = hashlib.sha256(model.fingerprint.encode())
-    digest.update(json.dumps({"name": name, "options": options}, sort_keys=True, default=str).encode())
+    digest.update(json.dumps({"name": name, "options": options, "key": key}, sort_keys=True, default=str).encode())
     digest.update(state.rows_digest(part).encode())
-    key = digest.hexdigest()
+    entry = digest.hexdigest()
     cache: OrderedDict[str, tuple[str, Any]] = st.session_state.setdefault(state.CACHE, OrderedDict())
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key][1]
+    if entry in cache:
+        cache.move_to_end(entry)
+        return cache[entry][1]
     if not compute:
         return None
     holder = st.empty()
     with holder.container():
         bar = st.progress(0.0, text=label)
-        st.button("Cancel", key=f"cancel-{key[:12]}", on_click=state.cancel)
-    ok, result = state.guarded(run, model.value, part, progress=lambda f, *_: bar.progress(float(f), text=label),
-                               **options)
+        st.button("Cancel", key=f"cancel-{entry[:12]}", on_click=state.cancel)
+    ok, result = state.guarded(model.value.call, run, part, progress=lambda f: bar.progress(float(f), text=label),
+                               **(args or {}), **options)
     holder.empty()
     if not ok:
         return None
-    cache[key] = (model.fingerprint, result)
+    cache[entry] = (model.fingerprint, result)
     while len(cache) > state.CACHE_SIZE:
         cache.popitem(last=False)
     return result
@@ -60,29 +64,16 @@ def shap_values(rows: Sequence[int], *, compute: bool, algorithm: str, n_samples
     if data is not None and data.modality == "tabular":
         background = data[tables.sample_rows(len(data), min(100, len(data)), seed=1)]
     label = f"SHAP ({algorithm}) on {len(rows)} rows…"
-
-    def run(model: Any, part: Any, progress: Any, **options: Any) -> Any:
-        return explain.shap_values(model, part, background=background, progress=progress, **options)
-
-    return cached("shap", rows, label, run, compute=compute, algorithm=algorithm, n_samples=n_samples)
+    return cached("shap", rows, label, tasks.shap_values, compute=compute, args={"background": background},
+                  algorithm=algorithm, n_samples=n_samples)
 
 
 def attention_maps(row: int, *, compute: bool) -> Any:
     """Attention maps (with class-relevance gradients) of one row."""
-
-    def run(model: Any, part: Any, progress: Any) -> Any:
-        maps = explain.attention(model, part)
-        progress(1.0)
-        return maps
-
-    return cached("attention", [row], f"attention of row {row}…", run, compute=compute)
+    return cached("attention", [row], f"attention of row {row}…", tasks.attention, compute=compute)
 
 
 def audit_report(sections: list[str], rows: int, *, compute: bool) -> Any:
     """The audit of the whole dataset (explanation sections on ``rows`` examples)."""
-
-    def run(model: Any, data: Any, progress: Any, **options: Any) -> Any:
-        return explain.audit(model, data, progress=lambda section, f: progress(f), **options)
-
-    return cached("audit", None, f"audit: {', '.join(sections)}…", run, compute=compute,
+    return cached("audit", None, f"audit: {', '.join(sections)}…", tasks.audit, compute=compute,
                   sections=sections, rows=rows)

@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import explain
 from explain import plots
-from explain.app import compute, state
+from explain.app import compute, state, tasks
 from explain.app.saliency import Chart
 from explain.results import RobustnessResult
 
@@ -38,11 +37,7 @@ def parse_epsilons(text: str) -> list[float] | None:
 def attack(rows: Sequence[int], *, compute_now: bool, **options: Any) -> RobustnessResult | None:
     """``explain.robustness`` on ``rows`` of the dataset, from the session cache or now."""
     label = f"{options.get('attack', 'pgd').upper()} attack on {len(rows)} rows…"
-
-    def run(model: Any, part: Any, progress: Any, **opts: Any) -> Any:
-        return explain.robustness(model, part, progress=progress, **opts)
-
-    return compute.cached("robustness", rows, label, run, compute=compute_now, **options)
+    return compute.cached("robustness", rows, label, tasks.robustness, compute=compute_now, **options)
 
 
 def flipped_choices(result: RobustnessResult, rows: Sequence[int]) -> dict[str, int]:

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import explain
 from explain._audit_sections import Section
-from explain.app import compute
+from explain.app import compute, tasks
 from explain.app.saliency import Chart
 from explain.report import section_figures
 
@@ -23,12 +22,8 @@ __all__ = ["run_section", "charts", "result_frame", "show_findings"]
 def run_section(name: str, rows: int, *, compute_now: bool, **options: Any) -> Section | None:
     """The audit section ``name`` over the dataset, from the cache or computed now."""
 
-    def run(model: Any, data: Any, progress: Any, **opts: Any) -> Section:
-        audit = explain.audit(model, data, sections=[name], progress=lambda _s, f: progress(f), **opts)
-        return audit.section(name)
-
-    return compute.cached(f"section.{name}", None, f"{name}: running on up to {rows} rows…", run,
-                          compute=compute_now, rows=rows, **options)
+    return compute.cached(f"section.{name}", None, f"{name}: running on up to {rows} rows…", tasks.section,
+                          compute=compute_now, section_name=name, rows=rows, **options)
 
 
 def show_findings(section: Section) -> None:

@@ -1,7 +1,10 @@
 """Per-session state of the Streamlit app: the loaded model and dataset, and cached results.
 
-Each browser session holds its own :class:`explain.Model` in ``st.session_state``; never a
-global ``st.cache_resource``, because Captum's hook methods change modules while they run.
+Each browser session holds its own model in ``st.session_state`` (a
+:class:`~explain.app.remote.SessionModel`): an upload lives in a worker process of its own,
+with memory and time limits, so a model that crashes or runs out of memory takes only its
+worker down; a bundled example runs in the server. Never a global ``st.cache_resource``:
+Captum's hook methods and MC dropout change modules while they run.
 Attributions are cached in the session too, keyed by a content hash of the model, the
 explained rows, the method and its options, so a page revisited never recomputes. When a
 new model loads, the old one and its cached results are dropped.
@@ -23,13 +26,11 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
-import torch
-from torch import nn
 
 import explain
-from explain.app import infer
+from explain.app import infer, remote, tasks
+from explain.app.remote import SessionModel
 from explain.data import Dataset
-from explain.model import Model
 from explain.results import Attribution
 
 __all__ = [
@@ -43,7 +44,6 @@ _log = logging.getLogger(__name__)
 MODEL, DATA, SCORE, CACHE = "explain.model", "explain.data", "explain.score", "explain.cache"
 CANCELLED, SIDEBAR, PENDING = "explain.cancelled", "explain.sidebar", "explain.pending"
 CACHE_SIZE = 16  # attributions kept per session, least recently used dropped first
-SCORE_ROWS = 10_000  # accuracy / R² on at most this many rows, at load time
 BACKGROUND_ROWS = 32  # background examples for DeepLiftShap / GradientShap
 HOME = "app.py"
 
@@ -100,13 +100,13 @@ def held() -> tuple[Held | None, Held | None]:
     return st.session_state.get(MODEL), st.session_state.get(DATA)
 
 
-def current() -> tuple[Model | None, Dataset | None]:
+def current() -> tuple[SessionModel | None, Dataset | None]:
     """The session's model and dataset (None for what is not loaded)."""
     model, data = held()
     return (model.value if model else None), (data.value if data else None)
 
 
-def require_loaded() -> tuple[Model, Dataset]:
+def require_loaded() -> tuple[SessionModel, Dataset]:
     """The session's model and dataset; with either missing, say what to do and stop the page."""
     model, data = current()
     if model is None or data is None:
@@ -157,9 +157,9 @@ def examples() -> list[str]:
     return explain.examples()
 
 
-def methods(model: Model) -> list[str]:
-    """Attribution methods that can serve ``model``."""
-    return explain.methods(model)
+def methods(model: SessionModel) -> list[str]:
+    """Attribution methods that can serve ``model`` (probed when it loaded)."""
+    return list(model.methods)
 
 
 def method_info(name: str) -> dict[str, Any]:
@@ -167,15 +167,9 @@ def method_info(name: str) -> dict[str, Any]:
     return explain.method_info(name)
 
 
-def conv_layers(model: Model) -> list[str]:
+def conv_layers(model: SessionModel) -> list[str]:
     """Names of the model's convolutional layers (Grad-CAM's choices), first to last."""
-    names = []
-    for name, module in model.network.named_modules():
-        if isinstance(module, nn.Conv2d):
-            names.append(name)
-        elif getattr(module, "kind", "") == "conv":  # a conv tap in a rebuilt torch.export graph
-            names.append(str(getattr(module, "origin", name)))
-    return list(dict.fromkeys(names))
+    return list(model.conv_layers)
 
 
 # --- loading -------------------------------------------------------------------------
@@ -185,9 +179,9 @@ def load_example(name: str) -> bool:
         ok, pair = guarded(explain.load_example, name)
         if not ok:
             return False
-        model, data = pair
+        model = SessionModel.local(pair[0])
         label = f"example {name}"
-        return _accept(Held(model, _module_digest(model), label), Held(data, label, label))
+        return _accept(Held(model, model.fingerprint, label), Held(pair[1], label, label))
 
 
 def pending_model(model_file: Any, *, show_error: bool = True) -> Held | None:
@@ -197,13 +191,15 @@ def pending_model(model_file: Any, *, show_error: bool = True) -> Held | None:
     file shows its error here. None without a file or when the file is not a model.
     """
     if model_file is None:
-        st.session_state.pop(PENDING, None)
+        _release_pending()
         return None
     file_key = _file_key(model_file)
     pending = st.session_state.get(PENDING)
     if pending is None or pending[0] != file_key:
-        with st.spinner(f"Reading the model {_name(model_file, '')}…"):
-            ok, value, message = _attempt(explain.load_model, model_file, context="Model")
+        _release_pending()
+        with st.spinner(f"Reading the model {_name(model_file, '')} in a worker process…"):
+            ok, value, message = _attempt(remote.from_upload, model_file.getvalue(), _name(model_file, "upload"),
+                                          context="Model")
         entry = Held(value, _bytes_digest(model_file), _name(model_file, "uploaded model")) if ok else None
         pending = (file_key, entry, message)
         st.session_state[PENDING] = pending
@@ -212,11 +208,19 @@ def pending_model(model_file: Any, *, show_error: bool = True) -> Held | None:
     return pending[1]
 
 
+def _release_pending() -> None:
+    """Stop the worker of a pending upload that is being replaced (unless it was accepted)."""
+    pending = st.session_state.pop(PENDING, None)
+    loaded = st.session_state.get(MODEL)
+    if pending is not None and pending[1] is not None and (loaded is None or pending[1].value is not loaded.value):
+        pending[1].value.close()
+
+
 def _file_key(upload: Any) -> str:
     return str(getattr(upload, "file_id", "") or id(upload))
 
 
-def guess_columns(data_file: Any, model: Model | None) -> tuple[infer.Header | None, infer.Guess | None]:
+def guess_columns(data_file: Any, model: SessionModel | None) -> tuple[infer.Header | None, infer.Guess | None]:
     """The columns of an uploaded table and the guess of its label (and text) column."""
     if data_file is None:
         return None, None
@@ -262,7 +266,8 @@ def _accept(model: Held | None, data: Held | None) -> bool:
     score = None
     if model is not None and data is not None:
         with st.spinner("Checking the model on the dataset…"):
-            ok, score = guarded(_score, model.value, data.value, context="The model does not fit the dataset")
+            ok, score = guarded(model.value.call, tasks.score, data.value,
+                                context="The model does not fit the dataset")
         if not ok:
             return False
     old = st.session_state.get(MODEL)
@@ -277,33 +282,12 @@ def _accept(model: Held | None, data: Held | None) -> bool:
         if key in st.session_state:
             del st.session_state[key]
     st.session_state[MODEL], st.session_state[DATA], st.session_state[SCORE] = model, data, score
+    if old is not None and (model is None or old.value is not model.value):
+        old.value.close()  # stop its worker: the replaced model's memory goes with it
     del old, pending
     gc.collect()  # modules hold reference cycles: free the replaced model's memory now
     _show_loaded()
     return True
-
-
-def _score(model: Model, data: Dataset) -> dict[str, Any] | None:
-    """Accuracy (class names compared by name) or R² on the labelled rows, or None."""
-    if data.y is None:
-        model.logits(data[:2])  # still check that the model runs on the data
-        return None
-    part = data[:SCORE_ROWS]
-    predicted = model.predict(part)
-    if model.task == "classification":
-        names = model.class_names or tuple(str(i) for i in range(int(predicted.max()) + 1))
-        truth = part.labels or []
-        guessed = [names[int(i)] if int(i) < len(names) else str(int(i)) for i in predicted]
-        value = float(np.mean([g == t for g, t in zip(guessed, truth)]))
-        unknown = sorted(set(truth) - set(names))[:5]
-        note = f"labels not among the model's classes: {unknown}" if unknown else None
-        return {"name": "Accuracy", "value": value, "text": f"{value:.1%}", "rows": len(part), "note": note}
-    if predicted.ndim != 1:
-        return None
-    y = np.asarray(part.y, dtype=float)
-    spread = float(((y - y.mean()) ** 2).sum())
-    value = 1.0 - float(((y - predicted) ** 2).sum()) / spread if spread > 0 else float("nan")
-    return {"name": "R²", "value": value, "text": f"{value:.3f}", "rows": len(part), "note": None}
 
 
 def _name(upload: Any, fallback: str) -> str:
@@ -313,19 +297,6 @@ def _name(upload: Any, fallback: str) -> str:
 def _bytes_digest(upload: Any) -> str:
     data = upload.getvalue() if hasattr(upload, "getvalue") else bytes(upload)
     return hashlib.sha256(data).hexdigest()
-
-
-def _module_digest(model: Model) -> str:
-    """A hash of the model's format, metadata and weights."""
-    h = hashlib.sha256(repr(model).encode())
-    h.update(json.dumps(model.describe(), default=str, sort_keys=True).encode())
-    for name, tensor in model.network.state_dict().items():
-        h.update(name.encode())
-        try:
-            h.update(tensor.detach().cpu().reshape(-1).view(dtype=torch.uint8).numpy().tobytes())
-        except (RuntimeError, TypeError):  # an exotic tensor: fall back to its identity
-            h.update(f"{id(tensor)}".encode())
-    return h.hexdigest()
 
 
 # --- cached attributions -------------------------------------------------------------
@@ -376,7 +347,7 @@ def attribution(
         bar = st.progress(0.0, text=label)
         st.button("Cancel", key=f"cancel-{key[:12]}", on_click=cancel)
     ok, result = guarded(
-        explain.attribute, model.value, part, method=method, background=background,
+        model.value.call, tasks.attribute, part, method=method, background=background,
         batch_size=max(1, min(64, len(part) // 20)),  # about 20 steps of progress
         progress=lambda fraction: bar.progress(float(fraction), text=label), **options,
     )

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
 import streamlit as st
 
 import explain
-from explain.app import compute, state
+from explain.app import compute, state, tasks
 from explain.app.saliency import Chart
 from explain.app.sections import result_frame
 from explain.results import Agreement, Attribution, Quality, SanityCheck
@@ -30,13 +29,9 @@ def evaluate(attr: Attribution, rows: Sequence[int], *, compute_now: bool = True
     cached with the attribution's own digest; infidelity and sensitivity are left to the
     Explanation quality page (they re-run the method)."""
 
-    def run(model: Any, part: Any, progress: Any, **_: Any) -> Quality:
-        quality = explain.evaluate(model, part, attr, infidelity_samples=0, sensitivity_samples=0)
-        progress(1.0)
-        return quality
-
-    return compute.cached("quality.badge", rows, f"checking {attr.method} against random orderings…", run,
-                          compute=compute_now, method=attr.method, values=_digest(attr))
+    return compute.cached("quality.badge", rows, f"checking {attr.method} against random orderings…",
+                          tasks.quick_quality, compute=compute_now, args={"attribution": attr},
+                          key={"method": attr.method, "values": _digest(attr)})
 
 
 def badge(attr: Attribution, rows: Sequence[int], key: str) -> None:
@@ -60,12 +55,7 @@ def badge(attr: Attribution, rows: Sequence[int], key: str) -> None:
 def sanity(method: str, rows: Sequence[int], *, compute_now: bool) -> SanityCheck | None:
     """The cascading randomisation check of ``method`` on ``rows``."""
 
-    def run(model: Any, part: Any, progress: Any, **_: Any) -> SanityCheck:
-        check = explain.sanity_check(model, part, method, layers=8)
-        progress(1.0)
-        return check
-
-    return compute.cached("quality.sanity", rows, f"{method}: randomising the layers one by one…", run,
+    return compute.cached("quality.sanity", rows, f"{method}: randomising the layers one by one…", tasks.sanity,
                           compute=compute_now, method=method)
 
 
@@ -76,13 +66,9 @@ def method_quality(method: str, rows: Sequence[int], *, compute_now: bool) -> tu
     if attr is None:
         return None
 
-    def run(model: Any, part: Any, progress: Any, **_: Any) -> Quality:
-        quality = explain.evaluate(model, part, attr)
-        progress(1.0)
-        return quality
-
     quality = compute.cached("quality.full", rows, f"{method}: deletion, insertion, infidelity, sensitivity…",
-                             run, compute=compute_now, method=method, values=_digest(attr))
+                             tasks.full_quality, compute=compute_now, args={"attribution": attr},
+                             key={"method": method, "values": _digest(attr)})
     return None if quality is None else (attr, quality)
 
 
