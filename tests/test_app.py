@@ -373,3 +373,34 @@ def test_a_crashed_model_worker_loses_nothing(clinic: tuple[bytes, bytes]) -> No
     assert held.value.runner.alive and held.value.runner.restarts == 1
     at.selectbox(key="saliency.a.method").set_value("integrated_gradients").run()  # back: from the cache
     assert _charts(at)[0] == first
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.slow
+def test_replacing_an_upload_50_times_gives_the_memory_back(clinic: tuple[bytes, bytes]) -> None:
+    """A soak: the same session replaces its model 50 times. Every replaced model's worker
+    stops, and the server's own memory stays where it was."""
+    import multiprocessing
+
+    model_bytes, csv_bytes = clinic
+    at = _upload(_upload_mode(_home()), model_bytes, csv_bytes)
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    gc.collect()
+    start = _rss_mb()
+    workers = set()
+    for k in range(50):
+        at = _upload(at, model_bytes, None, names=(f"clinic{k}.pt2", "patients.csv"))
+        _button(at, "Load uploads").click().run()
+        _ok(at)
+        workers.add(at.session_state["explain.model"].value.runner.pid)
+    gc.collect()
+    alive = [p for p in multiprocessing.active_children() if p.name == "explain-model-worker"]
+    assert len(workers) == 50 and len(alive) == 1, "each replaced model's worker stopped"
+    assert _rss_mb() - start < 150, f"server memory grew by {_rss_mb() - start:.0f} MB"

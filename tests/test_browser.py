@@ -31,6 +31,7 @@ LAUNCH_ARGS = [
 FEATURES = ["age", "income", "height", "weight", "score"]
 COLUMNS = ["age", "income", "diagnosis", "height", "weight", "score"]  # the label in the middle
 VIEWPORT = {"width": 1400, "height": 1000}
+SERVER_PID = [0]
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,6 +61,7 @@ def server() -> Iterator[str]:
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
     )
+    SERVER_PID[0] = proc.pid
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -254,3 +256,59 @@ def test_upload_explain_and_isolate_sessions(
     assert "clinic.pt2" in page.get_by_test_id("stSidebar").inner_text(), "the first session kept its model"
     assert page_errors == [] and other_errors == [], page_errors + other_errors
     print(f"browser flow took {time.monotonic() - started:.1f} s")
+
+
+def _workers(parent: int) -> list[int]:
+    """Live model worker processes started by the server."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z":
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def test_eight_sessions_compute_at_once(server: str, browser: sync_api.Browser, uploads: tuple[Path, Path]) -> None:
+    """Eight users upload the model and press Run at the same moment: each gets its own
+    worker and its own answer, no errors, and nothing crosses between sessions."""
+    model_path, data_path = uploads
+    sessions = []
+    for k in range(8):
+        page, errors = _open(browser)
+        page.goto(server)
+        page.get_by_text("Nothing loaded yet").wait_for()
+        page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
+        inputs = page.locator('input[type="file"]')
+        inputs.first.wait_for(state="attached")
+        inputs.nth(0).set_input_files(str(model_path))
+        page.get_by_text("Read clinic.pt2").wait_for()
+        inputs.nth(1).set_input_files(str(data_path))
+        page.get_by_test_id("stSelectbox").filter(has_text="Target column").wait_for()
+        _idle(page)
+        page.get_by_role("button", name="Load uploads").click()
+        page.get_by_text("Loaded the uploads.").wait_for()
+        _nav(page).get_by_text("Saliency", exact=True).click()
+        page.get_by_role("heading", name="Saliency", exact=True).wait_for()
+        _idle(page)
+        row = page.get_by_test_id("stSelectbox").filter(has_text="Row to explain")
+        row.click()
+        page.get_by_role("option").nth(k).click()  # each session its own row
+        _idle(page)
+        sessions.append((page, errors))
+    assert len(_workers(SERVER_PID[0])) >= 8, "one worker per session"
+    for page, _ in sessions:  # all at once: the clicks return at once, the runs overlap
+        page.get_by_role("button", name="Run", exact=True).click()
+    for k, (page, errors) in enumerate(sessions):
+        page.wait_for_selector(".js-plotly-plot >> nth=1", timeout=180_000)
+        _idle(page)
+        _no_errors(page)
+        assert not errors, errors
+        title = page.locator(".js-plotly-plot .gtitle").first.text_content() or ""
+        assert f"row {k}" in title, title  # its own row, not another session's
+    for page, _ in sessions:
+        page.context.close()
