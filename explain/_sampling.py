@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import _rng
 from ._inputs import Batch
 from ._labels import true_labels
 from .errors import DataError, InputError, MethodError
@@ -80,13 +81,9 @@ def labels_of(model: Model, inputs: Any, targets: Any, n: int) -> np.ndarray:
     return labels
 
 
-@contextlib.contextmanager
-def seeded(seed: int, device: torch.device) -> Iterator[None]:
-    """Seed torch's generators, then put the caller's generator states back."""
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(int(seed))
-        yield
+def seeded(seed: int, device: torch.device) -> contextlib.AbstractContextManager[None]:
+    """Seed the generators for the block, one thread at a time (see :mod:`explain._rng`)."""
+    return _rng.seeded(seed, device)
 
 
 # --- MC dropout -------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from ._attacks import Space, as_array, attack_batch, build_space
 from ._inputs import Batch, prepare
 from ._labels import true_labels
 from ._map_similarity import spearman_rows, top_k_overlap, unit_maps
+from ._rng import seeded
 from ._text_attack import attack_texts
 from .data import Dataset
 from .errors import InputError, MethodError
@@ -132,8 +133,7 @@ def robustness(
     goal = None if target_class is None else _goals(target_class, batch.n)
     eps = _epsilons(epsilons, model.modality, norm)
     report = progress or (lambda _f: None)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed, batch.x.device):
         if model.modality == "text":
             return _text(model, batch, labels, goal, eps, report)
         names = _names(model, inputs)

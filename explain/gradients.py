@@ -17,7 +17,7 @@ import dataclasses
 import difflib
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ import torch
 from ._captum_methods import METHODS, Call, Method
 from ._checks import check_method, find_layer
 from ._inputs import Batch, prepare
+from ._rng import seeded
 from .data import Dataset
 from .errors import InputError, MethodError
 from .model import Model
@@ -154,18 +155,10 @@ def _names_from_data(result: Attribution, inputs: Any, model: Model) -> Attribut
     return dataclasses.replace(result, **names) if names else result
 
 
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """Seed torch and numpy's global generators (Captum draws from both), then put
-    the caller's generator states back."""
-    state = np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        try:
-            yield
-        finally:
-            np.random.set_state(state)
+def _seeded(seed: int) -> contextlib.AbstractContextManager[None]:
+    """Seed torch and numpy's global generators (Captum draws from both), one thread at a
+    time, then put the caller's generator states back (see :mod:`explain._rng`)."""
+    return seeded(seed)
 
 
 def _attribute(
