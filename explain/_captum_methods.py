@@ -68,10 +68,34 @@ class Method:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
+def summed_gradients(forward_fn: Any, inputs: Any, target_ind: Any = None,
+                     additional_forward_args: Any = None) -> tuple[torch.Tensor, ...]:
+    """Captum's ``compute_gradients`` with one backward pass for the whole batch.
+
+    Captum differentiates ``torch.unbind(outputs)``: one graph output per row, which costs
+    most of the time on small models (about 90% of integrated gradients on the bundled
+    MLP). Rows of a model in eval mode do not interact, so the gradient of the rows' sum
+    is each row's own gradient: the same numbers, in one pass. (``_run_forward`` is
+    Captum's private helper that runs the forward and picks the target, used so that
+    targets mean exactly what they mean in Captum.)
+    """
+    from captum._utils.common import _run_forward
+
+    with torch.autograd.set_grad_enabled(True):
+        outputs = _run_forward(forward_fn, inputs, target_ind, additional_forward_args)
+        return torch.autograd.grad(torch.as_tensor(outputs).sum(), inputs)
+
+
+def _fast(method: Any) -> Any:
+    """``method`` with :func:`summed_gradients` as its gradient function."""
+    method.gradient_func = summed_gradients
+    return method
+
+
 def _saliency(c: Call) -> Result:
     from captum.attr import Saliency
 
-    a = Saliency(c.forward).attribute(
+    a = _fast(Saliency(c.forward)).attribute(
         c.x, target=c.target, abs=c.options["abs"], additional_forward_args=c.extra_args
     )
     return a, None
@@ -80,14 +104,14 @@ def _saliency(c: Call) -> Result:
 def _input_x_gradient(c: Call) -> Result:
     from captum.attr import InputXGradient
 
-    return InputXGradient(c.forward).attribute(c.x, target=c.target, additional_forward_args=c.extra_args), None
+    return _fast(InputXGradient(c.forward)).attribute(c.x, target=c.target, additional_forward_args=c.extra_args), None
 
 
 def _integrated_gradients(c: Call) -> Result:
     from captum.attr import IntegratedGradients
 
     o = c.options
-    a, delta = IntegratedGradients(c.forward).attribute(
+    a, delta = _fast(IntegratedGradients(c.forward)).attribute(
         c.x, baselines=c.baselines, target=c.target, additional_forward_args=c.extra_args,
         n_steps=o["n_steps"], method=o["integration"], internal_batch_size=o["batch_size"],
         return_convergence_delta=True,
@@ -125,7 +149,7 @@ def _smoothgrad(c: Call) -> Result:
     from captum.attr import NoiseTunnel, Saliency
 
     o = c.options
-    a = NoiseTunnel(Saliency(c.forward)).attribute(
+    a = NoiseTunnel(_fast(Saliency(c.forward))).attribute(
         c.x, nt_type="smoothgrad", nt_samples=o["nt_samples"], stdevs=o["stdevs"],
         nt_samples_batch_size=o["batch_size"], target=c.target, abs=o["abs"],
         additional_forward_args=c.extra_args,
