@@ -25,6 +25,7 @@ from .errors import (
 )
 from .examples import examples, load_example
 from .gradients import attribute, method_info, methods
+from .importance import global_importance
 from .loading import load_dataset, load_model, save_model, shared_mode
 from .model import Model
 from .predictive import risk_coverage, uncertainty
@@ -34,6 +35,7 @@ from .results import (
     AttentionMaps,
     Attribution,
     Calibration,
+    GlobalImportance,
     PredictionSets,
     Quality,
     RiskCoverage,
@@ -89,5 +91,7 @@ __all__ = [
     "evaluate",
     "sanity_check",
     "verdict",
+    "GlobalImportance",
+    "global_importance",
     "__version__",
 ]

@@ -298,6 +298,8 @@ def test_public_api():
         "plot",
         "feature_bars",
         "global_importance",
+        "importance_bars",
+        "importance_map",
         "beeswarm",
         "image_heatmap",
         "token_strip",

@@ -21,6 +21,7 @@ from ..errors import InputError
 from .attention import attention_grid, attention_head, attention_scores
 from .contributions import dependence, strongest_interaction, waterfall
 from .image import image_heatmap
+from .importance import importance_bars, importance_map
 from .quality import agreement_heatmap, cascade_maps, cascade_similarity, deletion_insertion
 from .robustness import adversarial_example, explanation_shift, min_epsilon_histogram, robustness_curve
 from .tabular import beeswarm, feature_bars, global_importance
@@ -48,6 +49,8 @@ __all__ = [
     "agreement_heatmap",
     "feature_bars",
     "global_importance",
+    "importance_bars",
+    "importance_map",
     "beeswarm",
     "image_heatmap",
     "token_strip",

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from .attention import AttentionMaps
 from .attribution import Attribution
+from .importance import GlobalImportance
 from .quality import Agreement, Quality, SanityCheck
 from .robustness import RobustnessResult
 from .uncertainty import Calibration, PredictionSets, Reliability, RiskCoverage, Uncertainty
 
 __all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "Reliability", "Calibration",
-           "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement"]
+           "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance"]
