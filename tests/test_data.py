@@ -169,3 +169,13 @@ def test_dataframe_inputs(mlp: nn.Module) -> None:
     frame["name"] = "x"
     with pytest.raises(explain.DataError, match="not numeric"):
         explain.attribute(explain.Model(mlp), frame, method="saliency")
+
+
+def test_quoted_newlines_and_mixed_types(tmp_path: Path) -> None:
+    texts = 'review,stars\n"great film,\nsaw it twice",5\n"dull",1\n"a ""quoted"" word",3\n'
+    (tmp_path / "reviews.csv").write_text(texts, encoding="utf-8")
+    data = explain.load_dataset(tmp_path / "reviews.csv", target="stars")
+    assert data.texts == ["great film,\nsaw it twice", "dull", 'a "quoted" word'] and data.labels == ["5", "1", "3"]
+    (tmp_path / "mixed.csv").write_text("a,b,label\n1,2,x\n3,oops,y\n4,5,x\n", encoding="utf-8")
+    with pytest.raises(explain.DataError, match="'b'|b"):
+        explain.load_dataset(tmp_path / "mixed.csv", target="label", text=None)
