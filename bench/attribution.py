@@ -446,7 +446,12 @@ collected by pytest. Run them from the repository root with the project's enviro
 
     python -m bench                   # list the benchmarks
     python -m bench NAME --help       # a benchmark's options
-    python -m bench attribution       # explain.attribute vs Captum called directly (~6 min, 2 cores)
+    python -m bench attribution       # explain.attribute vs Captum called directly (~4 min, 2 cores)
+    python -m bench shap_values       # explain.shap_values vs shap's explainers
+    python -m bench global_importance # streaming global importance vs a plain torch loop (~2 min)
+    python -m bench robustness        # explain.robustness vs ART (~15 s)
+    python -m bench report            # audit reports of the bundled examples, opened in Chromium
+    python -m bench app               # streamlit cold start, first chart, page revisit (~1 min)
 
 Each run prints a markdown table and rewrites its own section below (`--no-write` to
 only print). Numbers depend on the machine and on whatever else runs on it.
