@@ -31,7 +31,6 @@ import math
 import os
 import platform
 import pstats
-import statistics
 import sys
 import time
 import warnings
@@ -44,6 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench._measure import Timing, peak_rss_available, proc_status, reset_peak
 from bench._readme import write_section
 
 SEED = 0
@@ -201,57 +201,6 @@ def as_explain_values(values: torch.Tensor, opts: dict[str, Any], x: torch.Tenso
 
 
 # --- measuring ----------------------------------------------------------------------------
-def _proc_status(key: str) -> int | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_rss_available() -> bool:
-    if not _reset_peak() or _proc_status("VmHWM") is None:
-        return False
-    before = _proc_status("VmHWM")
-    block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
-    grown = _proc_status("VmHWM")
-    del block
-    _reset_peak()
-    after = _proc_status("VmHWM")
-    return bool(grown and before and after and grown - before > 32 * 2**20 and after < grown)
-
-
-@dataclass
-class Timing:
-    times: list[float] = field(default_factory=list)
-    growth: list[int] = field(default_factory=list)
-    result: Any = None
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-    @property
-    def best(self) -> float:
-        return min(self.times)
-
-    @property
-    def mib(self) -> float | None:
-        return statistics.median(self.growth) / 2**20 if self.growth else None
-
-
 def measure(runners: dict[str, Callable[[], Any]], reps: int, max_reps: int, target_s: float,
             memory: bool) -> dict[str, Timing]:
     """Warm up each runner once, then time them in alternating repetitions: at least
@@ -272,13 +221,13 @@ def measure(runners: dict[str, Callable[[], Any]], reps: int, max_reps: int, tar
         for name, run in runners.items():  # alternating: explain, captum, explain, captum
             gc.collect()
             if memory:
-                rss = _proc_status("VmRSS")
-                _reset_peak()
+                rss = proc_status("VmRSS")
+                reset_peak()
             t0 = time.perf_counter()
             run()
             out[name].times.append(time.perf_counter() - t0)
             if memory:
-                peak = _proc_status("VmHWM")
+                peak = proc_status("VmHWM")
                 if rss is not None and peak is not None:
                     out[name].growth.append(max(0, peak - rss))
     return out

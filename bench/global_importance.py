@@ -27,20 +27,20 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import statistics
 import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from bench._measure import Timing, peak_rss_available, proc_status, reset_peak
 from bench._readme import write_section
-from bench.attribution import _proc_status, _reset_peak, load_average, machine, peak_rss_available
+from bench.attribution import load_average, machine
 
 HEADING = "## Dataset-wide global importance"
 BATCH = 256
@@ -139,25 +139,6 @@ def floor_runner(model: Any, x: torch.Tensor, method: str) -> Callable[[], np.nd
 
 
 # --- measuring ----------------------------------------------------------------------------
-@dataclass
-class Timing:
-    times: list[float] = field(default_factory=list)
-    growth: list[int] = field(default_factory=list)
-    result: Any = None
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-    @property
-    def best(self) -> float:
-        return min(self.times)
-
-    @property
-    def mib(self) -> float | None:
-        return max(self.growth) / 2**20 if self.growth else None
-
-
 def measure(runners: dict[str, Callable[[], Any]], reps: int, memory: bool) -> dict[str, Timing]:
     """One warm-up call each (its result is the one compared; its memory growth counts,
     its time does not), then ``reps`` alternating timed calls."""
@@ -165,16 +146,16 @@ def measure(runners: dict[str, Callable[[], Any]], reps: int, memory: bool) -> d
     for rep in range(reps + 1):
         for name, run in runners.items():
             gc.collect()
-            rss = _proc_status("VmRSS") if memory else None
+            rss = proc_status("VmRSS") if memory else None
             if memory:
-                _reset_peak()
+                reset_peak()
             t0 = time.perf_counter()
             result = run()
             if rep:
                 out[name].times.append(time.perf_counter() - t0)
             else:
                 out[name].result = result
-            peak = _proc_status("VmHWM") if memory else None
+            peak = proc_status("VmHWM") if memory else None
             if rss is not None and peak is not None:
                 out[name].growth.append(max(0, peak - rss))
     return out
@@ -215,7 +196,7 @@ def bench_one(case: Case, n: int, method: str, reps: int, memory: bool) -> Row:
 
 # --- reporting ----------------------------------------------------------------------------
 def _mem(t: Timing) -> str:
-    return "–" if t.mib is None else f"{t.mib:.0f}"
+    return "–" if t.peak_mib is None else f"{t.peak_mib:.0f}"
 
 
 def table(rows: list[Row], memory: bool) -> str:

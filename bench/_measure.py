@@ -1,0 +1,68 @@
+"""Measuring helpers shared by the benchmarks: peak RSS from /proc and a timing record."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Timing", "proc_status", "reset_peak", "peak_rss_available"]
+
+
+def proc_status(key: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_available() -> bool:
+    if not reset_peak() or proc_status("VmHWM") is None:
+        return False
+    before = proc_status("VmHWM")
+    block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+    grown = proc_status("VmHWM")
+    del block
+    reset_peak()
+    after = proc_status("VmHWM")
+    return bool(grown and before and after and grown - before > 32 * 2**20 and after < grown)
+
+
+@dataclass
+class Timing:
+    times: list[float] = field(default_factory=list)
+    growth: list[int] = field(default_factory=list)
+    result: Any = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def mib(self) -> float | None:
+        """Median peak-RSS growth per call, MiB."""
+        return statistics.median(self.growth) / 2**20 if self.growth else None
+
+    @property
+    def peak_mib(self) -> float | None:
+        """Largest peak-RSS growth of any call, MiB."""
+        return max(self.growth) / 2**20 if self.growth else None
