@@ -161,16 +161,16 @@ def build_space(
         if immutable is not None or integer not in (None, "auto") or one_hot:
             raise InputError("immutable, integer and one_hot are options for tabular data, not images.")
         lower, upper = _bounds(bounds, float(ref.min()), float(ref.max()), shape)
-        unit = torch.ones(shape) if scale in ("std", None, "none") else _per_feature(scale, shape, "scale")
+        unit = torch.ones(shape) if _named(scale, ("std", "none")) else _per_feature(scale, shape, "scale")
         return Space(unit, lower, upper, torch.ones(shape))
     low, high = ref.amin(dim=0, keepdim=True), ref.amax(dim=0, keepdim=True)
     lower, upper = _bounds(bounds, low, high, shape)
     mask = torch.ones(shape)
-    if scale == "std":
+    if isinstance(scale, str) and scale == "std":
         std = ref.std(dim=0, keepdim=True) if ref.shape[0] > 1 else torch.zeros(shape)
         mask[std == 0] = 0.0  # a constant column has nowhere to go
         unit = torch.where(std > 0, std, torch.ones_like(std))
-    elif scale in (None, "none"):
+    elif _named(scale, ("none",)):
         unit = torch.ones(shape)
     else:
         unit = _per_feature(scale, shape, "scale")
@@ -195,6 +195,11 @@ def build_space(
     is_int = torch.zeros(shape[1], dtype=torch.bool)
     is_int[cols] = True
     return Space(unit, lower, upper, mask, is_int, groups)
+
+
+def _named(value: Any, names: tuple[str, ...]) -> bool:
+    """Whether ``value`` is None or one of ``names`` (it may also be an array)."""
+    return value is None or (isinstance(value, str) and value in names)
 
 
 def _bounds(bounds: Any, low: Any, high: Any, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -20,7 +20,7 @@ _ROWS = {"tabular": 200, "image": 100, "text": 20}
 
 def robustness_section(model: Model, data: Dataset, *, rows: int = 100, seed: int = 0,
                        epsilons: list[float] | None = None, attack: str = "pgd", norm: str = "linf",
-                       **_: Any) -> Section:
+                       backend: Any = None, **_: Any) -> Section:
     """Attack a sample of ``data`` and summarise how far accuracy falls.
 
     Metrics: ``robustness.clean_accuracy``, ``robustness.accuracy@<eps>`` for each size,
@@ -35,7 +35,7 @@ def robustness_section(model: Model, data: Dataset, *, rows: int = 100, seed: in
             raise ExplainError("Robustness is measured for classifiers (label flips); this model is a regression.")
         sample = _sample(data, min(max(rows, 1) * 2, _ROWS[model.modality]), seed)
         result = robustness(model, sample, attack="text" if model.modality == "text" else attack,
-                            norm=norm, epsilons=epsilons, seed=seed)
+                            norm=norm, epsilons=epsilons, seed=seed, backend=backend)
         metrics = {"robustness.clean_accuracy": float(result.accuracy[0])}
         for eps, acc in zip(result.epsilons, result.accuracy):
             metrics[f"robustness.accuracy@{eps:g}"] = float(acc)

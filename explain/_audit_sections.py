@@ -104,9 +104,14 @@ def _top_tokens(attr: Any, k: int = 5) -> str:
     return ", ".join(repr(t) for t in ranked[:k])
 
 
+# tables: the global importance runs over every row up to this many (it streams)
+GLOBAL_ROWS = 200_000
+
+
 def saliency(model: Model, data: Dataset, *, rows: int = 100, seed: int = 0,
-             saliency_method: str | None = None, **_: Any) -> Section:
+             saliency_method: str | None = None, backend: Any = None, **_: Any) -> Section:
     from .gradients import attribute, methods
+    from .importance import global_importance
 
     def run() -> tuple[list[str], dict[str, float], dict[str, Any]]:
         served = methods(model)
@@ -124,7 +129,18 @@ def saliency(model: Model, data: Dataset, *, rows: int = 100, seed: int = 0,
             error = float(np.abs(attr.delta).max() / scale)
             metrics["saliency.completeness_error"] = error
             findings.append(f"{method}: completeness holds to {_pct(error)} of the output change (worst example)")
-        return findings, metrics, {"attribution": attr}
+        results: dict[str, Any] = {"attribution": attr}
+        if attr.modality == "tabular":  # the whole dataset, streamed (on Ray with backend="ray")
+            whole = _sample(data, GLOBAL_ROWS, seed)
+            importance = global_importance(model, whole, method=method, seed=seed, backend=backend)
+            top = importance.mean_abs.argsort()[::-1][:3]
+            share = float(importance.mean_abs[top].sum() / (importance.mean_abs.sum() or 1.0))
+            names = importance.names()
+            findings.append(f"over all {importance.n:,} rows, the top three features carry {_pct(share)} of the "
+                            f"{method} attribution ({', '.join(names[j] for j in top)})")
+            metrics["saliency.global_top_share"] = share
+            results["importance"] = importance
+        return findings, metrics, results
 
     return _timed("saliency", "Saliency", run)
 

@@ -106,7 +106,7 @@ def _uncertainty_findings(unc: Uncertainty) -> tuple[list[str], dict[str, float]
 def uncertainty_section(model: Model, data: Dataset, *, rows: int = 100, seed: int = 0,
                         uncertainty_samples: int = 30, conformal_alpha: float = _ALPHA,
                         uncertainty_method: str | None = None, conformal_method: str | None = None,
-                        **_: Any) -> Section:
+                        backend: Any = None, **_: Any) -> Section:
     """Calibration, uncertainty, selective prediction and conformal sets of ``model`` on
     ``data`` (a sample of ``max(rows, 500)`` rows, seeded). Uncertainty comes from MC
     dropout (``uncertainty_samples`` passes) where the model has dropout layers, else from
@@ -135,7 +135,7 @@ def uncertainty_section(model: Model, data: Dataset, *, rows: int = 100, seed: i
         method = uncertainty_method or _method(model)
         if model.task == "classification" and labelled:
             try:
-                cal = calibration(model, sample, seed=seed)
+                cal = calibration(model, sample, seed=seed, backend=backend)
             except DataError as err:
                 findings.append(f"no calibration: {err}")
             else:
@@ -163,7 +163,7 @@ def uncertainty_section(model: Model, data: Dataset, *, rows: int = 100, seed: i
             findings.append(f"the least certain rows: {', '.join(str(int(r)) for r in top)}")
         if labelled:
             findings += _conformal(model, sample, picks, seed, float(conformal_alpha), metrics, results,
-                                   conformal_method)
+                                   conformal_method, backend)
         else:
             findings.append(f"calibration, selective prediction and conformal coverage need labels: {why}")
         return findings, metrics, results
@@ -183,14 +183,15 @@ def _calibration_metrics(cal: Calibration) -> dict[str, float]:
 
 
 def _conformal(model: Model, sample: Dataset, picks: np.ndarray, seed: int, alpha: float,
-               metrics: dict[str, float], results: dict[str, Any], method: str | None = None) -> list[str]:
+               metrics: dict[str, float], results: dict[str, Any], method: str | None = None,
+               backend: Any = None) -> list[str]:
     order = np.random.default_rng(seed).permutation(len(sample))
     half = len(sample) // 2
     fit, held = np.sort(order[:half]), np.sort(order[half:])
     classifier = model.task == "classification"
     try:
         method = method or ("raps" if classifier else "residual")
-        cp = conformal(model, sample[fit], alpha=alpha, method=method, seed=seed)
+        cp = conformal(model, sample[fit], alpha=alpha, method=method, seed=seed, backend=backend)
     except DataError as err:
         return [f"no conformal prediction: {err}"]
     sets = dataclasses.replace(cp.evaluate(sample[held]), rows=picks[held])

@@ -56,8 +56,19 @@ def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def outputs(model: Model, batch: Batch, batch_size: int,
-            progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """The model's raw outputs in float64, (n, outputs); classifiers as in :func:`class_logits`."""
+            progress: Callable[[float], None] | None = None, backend: Any = None) -> np.ndarray:
+    """The model's raw outputs in float64, (n, outputs); classifiers as in :func:`class_logits`.
+
+    ``backend="ray"`` runs the same chunks on Ray actors (see :mod:`explain._backends`)."""
+    from ._backends import Local, get_backend
+
+    chosen = get_backend(backend)
+    if not isinstance(chosen, Local):
+        chunks = []
+        for start in range(0, batch.n, batch_size):
+            part = batch.slice(start, start + batch_size)
+            chunks.append((part.x.cpu(), None if part.attention_mask is None else part.attention_mask.cpu()))
+        return np.concatenate(chosen.map(model, _chunk_outputs, chunks, progress), axis=0)
     parts = []
     with torch.no_grad():
         for start in range(0, batch.n, batch_size):
@@ -67,6 +78,12 @@ def outputs(model: Model, batch: Batch, batch_size: int,
             if progress is not None:
                 progress(min(1.0, (start + part.n) / batch.n))
     return torch.cat(parts).numpy()
+
+
+def _chunk_outputs(model: Model, x: torch.Tensor, mask: torch.Tensor | None) -> np.ndarray:
+    """One chunk's outputs, where the backend runs it."""
+    part = Batch(model, x.to(model.device), None if mask is None else mask.to(model.device))
+    return outputs(model, part, max(1, part.n))
 
 
 def labels_of(model: Model, inputs: Any, targets: Any, n: int) -> np.ndarray:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ._attacks import Space, as_array, attack_batch, build_space
+from ._backends import Local, get_backend
 from ._inputs import Batch, prepare
 from ._labels import true_labels
 from ._map_similarity import spearman_rows, top_k_overlap, unit_maps
@@ -85,6 +86,7 @@ def robustness(
     batch_size: int = 128,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
+    backend: Any = None,
 ) -> RobustnessResult:
     """Attack the model at each size in ``epsilons`` and measure what it takes to flip it.
 
@@ -117,6 +119,10 @@ def robustness(
         batch_size: examples per attack call, which bounds memory.
         seed: seeds the random start and every stochastic step.
         progress: called with the fraction done.
+        backend: ``None``/``"local"`` (this process) or ``"ray"`` (chunks of
+            ``batch_size`` rows on Ray actors that hold the model; the scales, bounds and
+            integer columns are read from all rows first, so the result equals the local
+            run's; a random start is seeded per chunk there).
 
     Returns:
         A :class:`RobustnessResult`; ``result.curve`` is the accuracy table.
@@ -133,6 +139,15 @@ def robustness(
     goal = None if target_class is None else _goals(target_class, batch.n)
     eps = _epsilons(epsilons, model.modality, norm)
     report = progress or (lambda _f: None)
+    chosen = get_backend(backend)
+    if not isinstance(chosen, Local):
+        from ._robust_chunks import run_chunked
+
+        options = {"attack": attack, "epsilons": eps.tolist(), "norm": norm, "bounds": bounds, "steps": steps,
+                   "step_size": step_size, "random_start": random_start, "scale": scale, "immutable": immutable,
+                   "integer": integer, "one_hot": one_hot, "min_epsilon": min_epsilon, "refine": refine,
+                   "explain_method": explain_method, "batch_size": batch_size, "seed": seed}
+        return run_chunked(chosen, model, inputs, batch, labels, goal, options, batch_size, progress)
     with seeded(seed, batch.x.device):
         if model.modality == "text":
             return _text(model, batch, labels, goal, eps, report)
@@ -274,7 +289,7 @@ def _continuous(
 
 
 def _scale_name(model: Model, scale: Any) -> str:
-    if model.modality != "tabular" or scale in (None, "none"):
+    if model.modality != "tabular" or scale is None or (isinstance(scale, str) and scale == "none"):
         return "none"
     return scale if isinstance(scale, str) else "custom"
 

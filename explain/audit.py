@@ -26,6 +26,7 @@ from ._audit_quality import quality_section
 from ._audit_robustness import robustness_section
 from ._audit_sections import Section
 from ._audit_uncertainty import uncertainty_section
+from ._backends import get_backend
 from .data import Dataset
 from .errors import InputError
 from .model import Model
@@ -130,6 +131,7 @@ def audit(
     rows: int = 100,
     seed: int = 0,
     progress: Callable[[str, float], None] | None = None,
+    backend: Any = None,
     **options: Any,
 ) -> Audit:
     """Run the audit sections that apply to ``model`` on ``data``.
@@ -141,6 +143,9 @@ def audit(
         rows: how many examples the explanation sections explain.
         seed: seed of every sampling step.
         progress: called with (section name, fraction of sections done).
+        backend: where the dataset-wide work runs: ``None``/``"local"``, or ``"ray"`` (the
+            global importance, the robustness curves, and the model outputs behind
+            calibration and conformal prediction on Ray actors; the same numbers).
         **options: per-section options, e.g. ``saliency_method="deeplift"``.
     """
     if not isinstance(model, Model) or not isinstance(data, Dataset):
@@ -150,11 +155,12 @@ def audit(
     if unknown:
         raise InputError(f"Unknown sections {unknown}; choose from {list(SECTIONS)}.")
     started = time.time()
+    chosen = get_backend(backend)
     done = []
     for k, name in enumerate(names):
         if progress is not None:
             progress(name, k / len(names))
-        done.append(SECTIONS[name](model, data, rows=rows, seed=seed, **options))
+        done.append(SECTIONS[name](model, data, rows=rows, seed=seed, backend=chosen, **options))
     if progress is not None:
         progress("done", 1.0)
     provenance = {
@@ -165,6 +171,7 @@ def audit(
         "seed": seed,
         "rows": rows,
         "options": {k: str(v) for k, v in options.items()},
+        "backend": chosen.name,
         "sections": names,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 3),

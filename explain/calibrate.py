@@ -145,6 +145,7 @@ def calibration(
     batch_size: int = 256,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
+    backend: Any = None,
 ) -> Calibration:
     """How well the classifier's confidence matches its accuracy, and temperature scaling.
 
@@ -162,6 +163,7 @@ def calibration(
         batch_size: examples per forward pass.
         seed: chooses the fitting examples.
         progress: called with the fraction of forward passes done.
+        backend: ``"ray"`` computes the model's outputs on Ray actors (the same numbers).
 
     Returns:
         A :class:`~explain.results.Calibration`; ``params["fit_rows"]`` lists the positions
@@ -201,7 +203,7 @@ def calibration(
             f"Calibration needs at least 2 examples to fit the temperature and 2 to check it; got "
             f"{n} examples with fit_fraction={fit_fraction}. Pass more labelled examples."
         )
-    logits = outputs(model, batch, batch_size, progress)
+    logits = outputs(model, batch, batch_size, progress, backend)
     labels = _check_labels(labels, n, logits.shape[1])
     fit = np.sort(np.random.default_rng(seed).permutation(n)[:n_fit])
     held = np.setdiff1d(np.arange(n), fit)

@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--attack", choices=["pgd", "fgsm"], default="pgd", help="robustness: the attack (default pgd)")
     audit.add_argument("--alpha", type=float, default=0.1,
                        help="uncertainty: conformal sets cover 1 - alpha of the rows (default 0.1)")
+    audit.add_argument("--backend", choices=["local", "ray"], default="local",
+                       help="where the dataset-wide work runs (global importance, robustness): this process, "
+                            "or Ray (a local instance, or the cluster at --address)")
+    audit.add_argument("--address", help="Ray cluster address for --backend ray, e.g. ray://head:10001 or auto")
     audit.add_argument("--fail-if", dest="fail_if", action="append", default=[], metavar="EXPR",
                        help="a CI gate, e.g. 'accuracy<0.9', 'robustness.accuracy@0.1<0.5', "
                             "'calibration.ece>0.05', 'quality.sanity_passed<1'; exit 1 when it holds "
@@ -149,6 +153,7 @@ def parse_gate(expression: str) -> tuple[str, str, float]:
 
 
 def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
+    from ._backends import get_backend
     from .audit import audit
 
     if data is None:
@@ -159,7 +164,8 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
         print(f"[{fraction:4.0%}] {section}", file=sys.stderr, flush=True)
 
     result = audit(model, data, sections=args.sections, rows=args.rows, seed=args.seed, progress=progress,
-                   epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha)
+                   epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha,
+                   backend=get_backend(args.backend, args.address))
     result.to_html(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     if args.json:

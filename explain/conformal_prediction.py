@@ -198,6 +198,7 @@ def conformal(
     batch_size: int = 256,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
+    backend: Any = None,
 ) -> ConformalPredictor:
     """Calibrate a split-conformal predictor on held-out labelled examples.
 
@@ -230,6 +231,7 @@ def conformal(
         batch_size: examples per forward pass.
         seed: seeds the randomized score and the spread's sampling.
         progress: called with the fraction of calibration passes done.
+        backend: ``"ray"`` computes the model's outputs on Ray actors (the same numbers).
 
     Returns:
         A :class:`ConformalPredictor` with ``.predict``, ``.coverage`` and ``.evaluate``.
@@ -268,7 +270,7 @@ def conformal(
     conformal_quantile(np.zeros(batch.n), float(alpha))  # too few examples: say so before computing
     params["n_calibration"] = int(batch.n)
     if classifier:
-        logits = outputs(model, batch, params["batch_size"], progress)
+        logits = outputs(model, batch, params["batch_size"], progress, backend)
         if labels.min() < 0 or labels.max() >= logits.shape[1]:
             raise DataError(
                 f"Labels must be class indices from 0 to {logits.shape[1] - 1} (the model's outputs); "

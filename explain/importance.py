@@ -19,12 +19,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
+from ._backends import Local, get_backend
 from ._checks import check_method
 from ._inputs import prepare
 from .data import Dataset
@@ -49,6 +50,7 @@ def global_importance(
     batch_size: int = 256,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
+    backend: Any = None,
     **method_options: Any,
 ) -> GlobalImportance:
     """Mean |attribution| of every feature, pixel or token over a whole dataset, streamed.
@@ -74,6 +76,12 @@ def global_importance(
             number of rows.
         seed: seeds torch's and numpy's generators once for the whole run.
         progress: called with the fraction of rows done after each chunk.
+        backend: ``None`` or ``"local"`` (this process), ``"ray"`` (a local Ray instance,
+            or the cluster ``ray.init`` connected to), or an ``explain._backends`` object.
+            On Ray the chunks run on actors that hold the model and are combined in row
+            order, so deterministic methods give the same numbers as here; stochastic
+            ones are seeded per chunk there (``seed + chunk``), so they repeat but draw
+            other noise than the local run.
         **method_options: the method's options (``explain.method_info(method)["defaults"]``).
 
     Returns:
@@ -125,17 +133,18 @@ def global_importance(
     moments = _TokenMoments() if model.modality == "text" else _Moments()
     target_counts = np.zeros(0, dtype=np.int64)
     params: dict[str, Any] = {}
-    with _seeded(seed):
-        for start in range(0, n, batch_size):
-            stop = min(n, start + batch_size)
-            part = prepare(model, rows.chunk(start, stop))
-            result = _attribute(model, part, spec, dict(opts), targets(start, stop), used_baseline,
-                                background, seed, None)
-            moments.add(result)
-            target_counts = _add_counts(target_counts, result.target)
-            params = result.params
-            if progress is not None:
-                progress(stop / n)
+    chosen = get_backend(backend)
+    if isinstance(chosen, Local):
+        results: Any = _here(model, rows, spec, opts, targets, used_baseline, background, seed, batch_size, progress)
+    else:
+        starts = range(0, n, batch_size)
+        chunks = [(rows.chunk(a, min(n, a + batch_size)), targets(a, min(n, a + batch_size)), spec.name, opts,
+                   used_baseline, background, seed + k) for k, a in enumerate(starts)]
+        results = chosen.map(model, _chunk, chunks, progress)
+    for result in results:  # in row order on every backend
+        moments.add(result)
+        target_counts = _add_counts(target_counts, result.target)
+        params = result.params
 
     params.update(batch_size=batch_size, baseline=_describe(baseline))
     feature_names, class_names = model.feature_names, model.class_names
@@ -154,6 +163,29 @@ def global_importance(
         counts=counts if model.modality == "text" else None, target_counts=target_counts,
         params=params,
     )
+
+
+def _here(model: Model, rows: Any, spec: Any, opts: dict[str, Any], targets: Callable[[int, int], Any],
+          baseline: Any, background: Any, seed: int, batch_size: int,
+          progress: Callable[[float], None] | None) -> Iterator[Any]:
+    """The chunks' attributions in this process, one seeded run for all of them (so
+    stochastic methods draw what ``attribute`` with the same batch size draws)."""
+    n = rows.n
+    with _seeded(seed):
+        for start in range(0, n, batch_size):
+            stop = min(n, start + batch_size)
+            part = prepare(model, rows.chunk(start, stop))
+            yield _attribute(model, part, spec, dict(opts), targets(start, stop), baseline, background, seed, None)
+            if progress is not None:
+                progress(stop / n)
+
+
+def _chunk(model: Model, raw: Any, target: Any, method: str, opts: dict[str, Any], baseline: Any,
+           background: Any, seed: int) -> Any:
+    """One chunk's attributions (run where the backend runs it)."""
+    with _seeded(seed):
+        return _attribute(model, prepare(model, raw), _lookup(method), dict(opts), target, baseline, background,
+                          seed, None)
 
 
 def _describe(baseline: Any) -> Any:

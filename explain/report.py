@@ -115,6 +115,7 @@ _FIGURES: dict[str, Callable[[Any], list[go.Figure]]] = {
     "shap": lambda attr: _attribution_figures(attr, shap=True),
     "attention": _attention_figures,
     "robustness": _robustness_figures,
+    "importance": lambda result: [plots.importance_bars(result)],
     "calibration": uncertainty_figures,
     "uncertainty": uncertainty_figures,
     "conformal": uncertainty_figures,
