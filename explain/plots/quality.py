@@ -220,7 +220,8 @@ def cascade_similarity(check: SanityCheck) -> go.Figure:
     fig.update_layout(
         title=f"{_name(check.method)} {verdict} the randomisation check "
               f"(Spearman {check.final_similarity:.2f} after the last layer)",
-        xaxis_title="randomised so far (cascading from the output)", yaxis_title="similarity to the original",
+        xaxis={"title": "randomised so far (cascading from the output)", "type": "category"},
+        yaxis_title="similarity to the original",
         yaxis={"range": [min(-0.2, float(np.min(check.spearman)) - 0.05), 1.05]},
         height=420 + (min(260, 5 * max(len(x) for x in labels)) if len(labels) > 6 else 0),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
