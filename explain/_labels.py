@@ -12,6 +12,8 @@ Example:
     >>> data = explain.Dataset(np.zeros((3, 2)), np.array([0, 1, 1]), class_names=["no", "yes"])
     >>> true_labels(model, data).tolist()
     [1, 0, 0]
+    >>> true_labels(model, data, [True, False, True]).tolist()
+    [1, 0, 1]
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def true_labels(model: Model, inputs: Any, targets: Any = None) -> np.ndarray:
         array = targets.detach().cpu().numpy()
     array = array.reshape(-1)
     if model.task == "classification":
+        if array.dtype == np.bool_:  # False / True are classes 0 / 1
+            array = array.astype(np.int64)
         if not np.issubdtype(array.dtype, np.integer):
             if np.issubdtype(array.dtype, np.floating) and np.all(array == np.round(array)):
                 array = array.astype(np.int64)
