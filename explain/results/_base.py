@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["frozen", "jsonable", "Exported"]
+__all__ = ["frozen", "freeze", "jsonable", "Exported"]
 
 
 def frozen(array: Any) -> Any:
@@ -19,6 +19,20 @@ def frozen(array: Any) -> Any:
     out = np.array(array, copy=True)
     out.flags.writeable = False
     return out
+
+
+def freeze(result: Any, arrays: tuple[str, ...] = (), texts: tuple[str, ...] = ()) -> None:
+    """In a frozen result's ``__post_init__``: read-only copies of the ``arrays`` fields,
+    tuples of ``str`` for the ``texts`` fields (names, labels) that are set, and a dict of
+    its own for ``params`` where the result has one."""
+    for name in arrays:
+        object.__setattr__(result, name, frozen(getattr(result, name)))
+    for name in texts:
+        value = getattr(result, name, None)  # a field this result type may not have
+        if value is not None:
+            object.__setattr__(result, name, tuple(str(v) for v in value))
+    if isinstance(getattr(result, "params", None), dict):
+        object.__setattr__(result, "params", dict(result.params))
 
 
 def jsonable(value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import Exported, frozen
+from ._base import Exported, freeze
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -57,15 +57,9 @@ class Attribution(Exported):
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in _ARRAYS:
-            object.__setattr__(self, name, frozen(getattr(self, name)))
-        for name in ("feature_names", "class_names"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, tuple(str(v) for v in value))
+        freeze(self, _ARRAYS, ("feature_names", "class_names"))
         if self.tokens is not None:
             object.__setattr__(self, "tokens", tuple(tuple(t) for t in self.tokens))
-        object.__setattr__(self, "params", dict(self.params))
 
     def __len__(self) -> int:
         return int(self.values.shape[0])

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import Exported, frozen
+from ._base import Exported, freeze
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -67,14 +67,8 @@ class GlobalImportance(Exported):
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in _ARRAYS:
-            object.__setattr__(self, name, frozen(getattr(self, name)))
-        for name in ("feature_names", "class_names"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, tuple(str(v) for v in value))
+        freeze(self, _ARRAYS, ("feature_names", "class_names"))
         object.__setattr__(self, "n", int(self.n))
-        object.__setattr__(self, "params", dict(self.params))
 
     @property
     def second_moment(self) -> np.ndarray:

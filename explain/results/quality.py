@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Exported, frozen
+from ._base import Exported, freeze, frozen
 
 __all__ = ["Quality", "SanityCheck", "Agreement", "auc"]
 
@@ -91,17 +91,13 @@ class Quality(Exported):
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("fractions", "deletion_curves", "insertion_curves", "random_deletion_curves",
-                     "random_insertion_curves", "target"):
-            object.__setattr__(self, name, frozen(getattr(self, name)))
+        freeze(self, ("fractions", "deletion_curves", "insertion_curves", "random_deletion_curves",
+                      "random_insertion_curves", "target"), ("class_names",))
         for name in ("deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc"):
             object.__setattr__(self, name, float(getattr(self, name)))
         for name in ("infidelity", "infidelity_reference", "sensitivity"):
             value = getattr(self, name)
             object.__setattr__(self, name, None if value is None else float(value))
-        if self.class_names is not None:
-            object.__setattr__(self, "class_names", tuple(str(c) for c in self.class_names))
-        object.__setattr__(self, "params", dict(self.params))
 
     def __len__(self) -> int:
         return int(self.deletion_curves.shape[0])
@@ -190,18 +186,12 @@ class SanityCheck(Exported):
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("spearman", "similarity", "maps", "target", "ssim", "inputs"):
-            object.__setattr__(self, name, frozen(getattr(self, name)))
-        object.__setattr__(self, "layers", tuple(str(x) for x in self.layers))
+        freeze(self, ("spearman", "similarity", "maps", "target", "ssim", "inputs"),
+               ("layers", "feature_names", "class_names"))
         object.__setattr__(self, "passed", bool(self.passed))
         object.__setattr__(self, "threshold", float(self.threshold))
         if self.tokens is not None:
             object.__setattr__(self, "tokens", tuple(tuple(t) for t in self.tokens))
-        for name in ("feature_names", "class_names"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, tuple(str(v) for v in value))
-        object.__setattr__(self, "params", dict(self.params))
 
     @property
     def final_similarity(self) -> float:

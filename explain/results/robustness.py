@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import Exported, frozen
+from ._base import Exported, freeze
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -82,15 +82,9 @@ class RobustnessResult(Exported):
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in _ARRAYS:
-            object.__setattr__(self, name, frozen(getattr(self, name)))
-        for name in ("feature_names", "class_names", "texts", "adversarial_texts"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, tuple(str(v) for v in value))
+        freeze(self, _ARRAYS, ("feature_names", "class_names", "texts", "adversarial_texts"))
         if self.changed is not None:
             object.__setattr__(self, "changed", tuple(tuple(int(i) for i in c) for c in self.changed))
-        object.__setattr__(self, "params", dict(self.params))
 
     def __len__(self) -> int:
         return int(self.targets.shape[0])

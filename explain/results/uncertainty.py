@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError
-from ._base import Exported, frozen, jsonable
+from ._base import Exported, freeze, jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -31,14 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Uncertainty", "Reliability", "Calibration", "PredictionSets", "RiskCoverage"]
 
 _BY = ("entropy", "mutual_information", "expected_entropy", "std", "confidence")
-
-
-def _freeze(obj: Any, names: tuple[str, ...]) -> None:
-    for name in names:
-        object.__setattr__(obj, name, frozen(getattr(obj, name)))
-    if getattr(obj, "class_names", None) is not None:
-        object.__setattr__(obj, "class_names", tuple(str(c) for c in obj.class_names))
-    object.__setattr__(obj, "params", dict(obj.params))
 
 
 @dataclass(frozen=True)
@@ -89,8 +81,8 @@ class Uncertainty(Exported):
     def __post_init__(self) -> None:
         if self.rows is None:
             object.__setattr__(self, "rows", np.arange(len(self.mean)))
-        _freeze(self, ("mean", "std", "entropy", "expected_entropy", "mutual_information",
-                       "lower", "upper", "labels", "rows"))
+        freeze(self, ("mean", "std", "entropy", "expected_entropy", "mutual_information",
+                       "lower", "upper", "labels", "rows"), ("class_names",))
 
     def __len__(self) -> int:
         return int(len(self.mean))
@@ -188,8 +180,7 @@ class Reliability(Exported):
     correct: np.ndarray
 
     def __post_init__(self) -> None:
-        for name in ("edges", "bin_confidence", "bin_accuracy", "bin_count", "confidence", "correct"):
-            object.__setattr__(self, name, frozen(getattr(self, name)))
+        freeze(self, ("edges", "bin_confidence", "bin_accuracy", "bin_count", "confidence", "correct"))
 
     @property
     def n_bins(self) -> int:
@@ -244,7 +235,7 @@ class Calibration(Exported):
     def __post_init__(self) -> None:
         if self.rows is None:
             object.__setattr__(self, "rows", np.arange(len(self.labels)))
-        _freeze(self, ("labels", "predictions", "rows"))
+        freeze(self, ("labels", "predictions", "rows"), ("class_names",))
 
     @property
     def ece(self) -> float:
@@ -337,7 +328,7 @@ class PredictionSets(Exported):
         if self.rows is None:
             n = len(self.sets) if self.sets is not None else len(self.lower)  # type: ignore[arg-type]
             object.__setattr__(self, "rows", np.arange(n))
-        _freeze(self, ("calibration_scores", "sets", "lower", "upper", "point", "labels", "rows"))
+        freeze(self, ("calibration_scores", "sets", "lower", "upper", "point", "labels", "rows"), ("class_names",))
 
     def __len__(self) -> int:
         return int(len(self.rows))  # type: ignore[arg-type]
@@ -407,7 +398,7 @@ class RiskCoverage(Exported):
     def __post_init__(self) -> None:
         if self.rows is None:
             object.__setattr__(self, "rows", np.arange(len(self.score)))
-        _freeze(self, ("coverage", "risk", "oracle_risk", "score", "loss", "rows"))
+        freeze(self, ("coverage", "risk", "oracle_risk", "score", "loss", "rows"), ("class_names",))
 
     def risk_at(self, coverage: float) -> float:
         """The risk when keeping (at least) a fraction ``coverage`` of the examples."""
