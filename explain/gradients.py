@@ -120,25 +120,36 @@ def attribute(
         MethodError: the method is unknown or cannot serve this model (and says which can).
         DataError, InputError: the inputs do not fit the model.
     """
-    if not isinstance(model, Model):
-        raise InputError(
-            f"attribute needs an explain.Model, got {type(model).__name__}. Wrap a module with "
-            "explain.Model(module, task=..., modality=...) or load one with explain.load_model."
-        )
-    spec = _lookup(method)
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    unknown = set(options) - set(spec.defaults)
-    if unknown:
-        raise InputError(
-            f"{method} takes the options {sorted(spec.defaults) or 'none'}, not {sorted(unknown)}."
-        )
+    spec = checked_call("attribute", model, method, batch_size, options)
     batch = prepare(model, inputs)
     check_method(model, spec, probe=True, example=batch.slice(0, 1))
     opts = {**spec.defaults, **options, "batch_size": batch_size}
     with _seeded(seed):
         result = _attribute(model, batch, spec, opts, target, baseline, background, seed, progress)
     return _names_from_data(result, inputs, model)
+
+
+def checked_call(caller: str, model: Any, method: str, batch_size: Any, options: dict[str, Any]) -> Method:
+    """The checks every attribution entry point makes: an explain.Model, a known method,
+    a positive integer batch size, and only that method's options. Returns the method.
+
+    Raises:
+        InputError, MethodError: what was wrong and how to fix it.
+    """
+    if not isinstance(model, Model):
+        raise InputError(
+            f"{caller} needs an explain.Model, got {type(model).__name__}. Wrap a module with "
+            "explain.Model(module, task=..., modality=...) or load one with explain.load_model."
+        )
+    spec = _lookup(method)
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}; pass e.g. 64.")
+    unknown = set(options) - set(spec.defaults)
+    if unknown:
+        raise InputError(
+            f"{method} takes the options {sorted(spec.defaults) or 'none'}, not {sorted(unknown)}."
+        )
+    return spec
 
 
 def _names_from_data(result: Attribution, inputs: Any, model: Model) -> Attribution:

@@ -30,7 +30,7 @@ from ._checks import check_method
 from ._inputs import prepare
 from .data import Dataset
 from .errors import InputError
-from .gradients import _attribute, _lookup, _seeded
+from .gradients import _attribute, _lookup, _seeded, checked_call
 from .model import Model
 from .results.importance import GlobalImportance
 
@@ -100,19 +100,7 @@ def global_importance(
         >>> g.mean_abs.shape, g.n
         ((3,), 50)
     """
-    if not isinstance(model, Model):
-        raise InputError(
-            f"global_importance needs an explain.Model, got {type(model).__name__}. Wrap a module "
-            "with explain.Model(module, task=..., modality=...) or load one with explain.load_model."
-        )
-    spec = _lookup(method)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}; pass e.g. 256.")
-    unknown = set(method_options) - set(spec.defaults)
-    if unknown:
-        raise InputError(
-            f"{method} takes the options {sorted(spec.defaults) or 'none'}, not {sorted(unknown)}."
-        )
+    spec = checked_call("global_importance", model, method, batch_size, method_options)
     rows = _Rows(model, inputs)
     n = rows.n
     targets = _target_slicer(target, n)
