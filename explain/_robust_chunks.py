@@ -9,6 +9,7 @@ example's attack does not depend on the others, so the result equals the local r
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -69,9 +70,10 @@ def _one_chunk(model: Model, raw: Any, labels: np.ndarray, goal: np.ndarray | No
     options = dict(options)
     scale_name = options.pop("scale_name", None)
     result = robustness(model, raw, labels, target_class=goal, **options)
-    if scale_name is not None:  # the chunk saw an array; say what the user asked for
-        result.params["scale"] = scale_name
-    return result
+    if scale_name is None:
+        return result
+    # the chunk saw an array; say what the user asked for
+    return dataclasses.replace(result, params={**result.params, "scale": scale_name})
 
 
 def _merge(results: list[RobustnessResult], labels: np.ndarray, goal: np.ndarray | None,

@@ -188,7 +188,7 @@ class Worker:
                         f"The computation ran past the time limit of {limit:.0f} s and was stopped. Try fewer "
                         "rows or a cheaper method (the limit is EXPLAIN_WORKER_TIMEOUT)."
                     )
-        except (WorkerError, ExplainError, RuntimeError):
+        except (ExplainError, RuntimeError):  # its own answers (WorkerError is one), not a cancel
             raise
         except BaseException:  # the caller stopped waiting (a cancel): interrupt the worker
             self._interrupt()
