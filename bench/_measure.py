@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Timing", "proc_status", "reset_peak", "peak_rss_available"]
+__all__ = ["Timing", "proc_status", "reset_peak", "peak_rss_available", "trim"]
 
 
 def proc_status(key: str) -> int | None:
@@ -28,6 +28,17 @@ def reset_peak() -> bool:
             f.write("5")
         return True
     except OSError:
+        return False
+
+
+def trim() -> bool:
+    """Give the memory malloc keeps free back to the system (glibc's ``malloc_trim``), so
+    that a call's peak RSS growth counts what it allocates, not less. False where absent."""
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
         return False
 
 

@@ -68,14 +68,51 @@ class Method:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
+# the option that says how many model rows a method makes of each example
+_EXPANDS = {"integrated_gradients": "n_steps", "smoothgrad": "nt_samples", "gradient_shap": "n_samples",
+            "occlusion": "perturbations_per_eval", "feature_ablation": "perturbations_per_eval",
+            "shapley_value_sampling": "perturbations_per_eval", "lime": "perturbations_per_eval",
+            "kernel_shap": "perturbations_per_eval"}
+
+
+def expansion(spec: Method, options: dict[str, Any], width: int, background_rows: int) -> int:
+    """Model rows one example becomes in one call of the method: ``n_steps`` for integrated
+    gradients, the noisy copies of SmoothGrad and GradientShap, the perturbations evaluated
+    at once (no more than the example's ``width`` features) of the perturbation methods,
+    inputs and baselines together for DeepLift, times the background for DeepLiftShap."""
+    if spec.name == "deeplift":
+        return 2
+    if spec.name == "deeplift_shap":
+        return 2 * max(1, background_rows)
+    if spec.name not in _EXPANDS:
+        return 1
+    rows = int(options[_EXPANDS[spec.name]])
+    return min(rows, width) if _EXPANDS[spec.name] == "perturbations_per_eval" else rows
+
+
+def split(c: Call, expansion: int) -> int | None:
+    """Model rows per pass for a call that makes ``expansion`` rows of each example: None
+    when they all fit in ``options["pass_rows"]`` (one pass), else that many (at least the
+    call's examples)."""
+    rows, limit = int(c.x.shape[0]), int(c.options["pass_rows"])
+    return None if rows * expansion <= limit else max(rows, limit)
+
+
+def _per_eval(c: Call) -> int:
+    """Perturbations evaluated at once: the option, fewer when they would not fit a pass."""
+    wanted = int(c.options["perturbations_per_eval"])
+    return min(wanted, max(1, int(c.options["pass_rows"]) // int(c.x.shape[0])))
+
+
 def summed_gradients(forward_fn: Any, inputs: Any, target_ind: Any = None,
                      additional_forward_args: Any = None) -> tuple[torch.Tensor, ...]:
     """Captum's ``compute_gradients`` with one backward pass for the whole batch.
 
     Captum differentiates ``torch.unbind(outputs)``: one graph output per row, which costs
     most of the time on small models (about 90% of integrated gradients on the bundled
-    MLP). Rows of a model in eval mode do not interact, so the gradient of the rows' sum
-    is each row's own gradient: the same numbers, in one pass. (``_run_forward`` is
+    MLP). Each of those outputs gets the gradient 1, so that is the gradient of the rows'
+    sum, and rows of a model in eval mode do not interact: each row's own gradient, in one
+    pass (for DeepLift's doubled batch of inputs and baselines too). (``_run_forward`` is
     Captum's private helper that runs the forward and picks the target, used so that
     targets mean exactly what they mean in Captum.)
     """
@@ -113,7 +150,7 @@ def _integrated_gradients(c: Call) -> Result:
     o = c.options
     a, delta = _fast(IntegratedGradients(c.forward)).attribute(
         c.x, baselines=c.baselines, target=c.target, additional_forward_args=c.extra_args,
-        n_steps=o["n_steps"], method=o["integration"], internal_batch_size=o["batch_size"],
+        n_steps=o["n_steps"], method=o["integration"], internal_batch_size=split(c, o["n_steps"]),
         return_convergence_delta=True,
     )
     return a, delta
@@ -122,7 +159,7 @@ def _integrated_gradients(c: Call) -> Result:
 def _deeplift(c: Call) -> Result:
     from captum.attr import DeepLift
 
-    a, delta = DeepLift(c.forward, multiply_by_inputs=c.options["multiply_by_inputs"]).attribute(
+    a, delta = _fast(DeepLift(c.forward, multiply_by_inputs=c.options["multiply_by_inputs"])).attribute(
         c.x, baselines=c.baselines, target=c.target, return_convergence_delta=True
     )
     return a, delta
@@ -131,7 +168,7 @@ def _deeplift(c: Call) -> Result:
 def _deeplift_shap(c: Call) -> Result:
     from captum.attr import DeepLiftShap
 
-    a = DeepLiftShap(c.forward).attribute(c.x, baselines=c.background, target=c.target)
+    a = _fast(DeepLiftShap(c.forward)).attribute(c.x, baselines=c.background, target=c.target)
     return a, None
 
 
@@ -149,9 +186,11 @@ def _smoothgrad(c: Call) -> Result:
     from captum.attr import NoiseTunnel, Saliency
 
     o = c.options
+    per_pass = split(c, o["nt_samples"])  # noisy copies of every example per pass
     a = NoiseTunnel(_fast(Saliency(c.forward))).attribute(
         c.x, nt_type="smoothgrad", nt_samples=o["nt_samples"], stdevs=o["stdevs"],
-        nt_samples_batch_size=o["batch_size"], target=c.target, abs=o["abs"],
+        nt_samples_batch_size=None if per_pass is None else max(1, per_pass // c.x.shape[0]),
+        target=c.target, abs=o["abs"],
         additional_forward_args=c.extra_args,
     )
     return a, None
@@ -160,13 +199,13 @@ def _smoothgrad(c: Call) -> Result:
 def _guided_backprop(c: Call) -> Result:
     from captum.attr import GuidedBackprop
 
-    return GuidedBackprop(c.forward).attribute(c.x, target=c.target), None
+    return _fast(GuidedBackprop(c.forward)).attribute(c.x, target=c.target), None
 
 
 def _deconvolution(c: Call) -> Result:
     from captum.attr import Deconvolution
 
-    return Deconvolution(c.forward).attribute(c.x, target=c.target), None
+    return _fast(Deconvolution(c.forward)).attribute(c.x, target=c.target), None
 
 
 def _grad_cam(c: Call) -> Result:
@@ -191,7 +230,7 @@ def _occlusion(c: Call) -> Result:
     a = Occlusion(c.forward).attribute(
         c.x, sliding_window_shapes=tuple(o["window"]), strides=tuple(o["stride"]),
         baselines=c.baselines, target=c.target, additional_forward_args=c.extra_args,
-        perturbations_per_eval=o["perturbations_per_eval"],
+        perturbations_per_eval=_per_eval(c),
     )
     return a, None
 
@@ -202,7 +241,7 @@ def _feature_ablation(c: Call) -> Result:
     a = FeatureAblation(c.forward).attribute(
         c.x, baselines=c.baselines, target=c.target, feature_mask=c.feature_mask,
         additional_forward_args=c.extra_args,
-        perturbations_per_eval=c.options["perturbations_per_eval"],
+        perturbations_per_eval=_per_eval(c),
     )
     return a, None
 
@@ -218,7 +257,7 @@ def _sampling(captum_class: str) -> Callable[[Call], Result]:
         a = getattr(captum.attr, captum_class)(c.forward).attribute(
             c.x, baselines=c.baselines, target=c.target, feature_mask=c.feature_mask,
             additional_forward_args=c.extra_args, n_samples=o["n_samples"],
-            perturbations_per_eval=o["perturbations_per_eval"],
+            perturbations_per_eval=_per_eval(c),
         )
         return a, None
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-__all__ = ["seeded"]
+__all__ = ["seeded", "untouched"]
 
 _LOCK = threading.RLock()  # re-entrant: a seeded run may call another (SHAP -> attribute)
 
@@ -40,8 +40,34 @@ def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
     with _LOCK:
         state = np.random.get_state()
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(int(seed))
+            _seed_torch(int(seed))
             np.random.seed(int(seed) % 2**32)
+            try:
+                yield
+            finally:
+                np.random.set_state(state)
+
+
+def _seed_torch(seed: int) -> None:
+    """``torch.manual_seed``; where no accelerator has started, only the CPU generator: for
+    each backend not started ``torch.manual_seed`` queues a seeding with a traceback,
+    about a millisecond per call, for generators nothing draws from yet."""
+    started = any(backend.is_initialized() for backend in (torch.cuda, torch.xpu, torch.mtia))
+    if started or torch.backends.mps.is_available():
+        torch.manual_seed(seed)
+    else:
+        torch.default_generator.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def untouched(device: torch.device | None = None) -> Iterator[None]:
+    """Run a block that may draw from the global generators (a pass with dropout on) and
+    put them back as they were, one thread at a time like :func:`seeded`, so that neither
+    the caller nor a seeded run in another thread sees the draws."""
+    devices = [device.index or 0] if device is not None and device.type == "cuda" else []
+    with _LOCK:
+        state = np.random.get_state()
+        with torch.random.fork_rng(devices=devices):
             try:
                 yield
             finally:

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import _rng
+from ._budget import batch_rows
 from ._inputs import Batch
 from ._labels import true_labels
 from .errors import DataError, InputError, MethodError
@@ -55,13 +56,15 @@ def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
-def outputs(model: Model, batch: Batch, batch_size: int,
+def outputs(model: Model, batch: Batch, batch_size: int | None,
             progress: Callable[[float], None] | None = None, backend: Any = None) -> np.ndarray:
     """The model's raw outputs in float64, (n, outputs); classifiers as in :func:`class_logits`.
 
+    ``batch_size`` rows go through at once (None: as many as the memory budget holds);
     ``backend="ray"`` runs the same chunks on Ray actors (see :mod:`explain._backends`)."""
     from ._backends import Local, get_backend
 
+    batch_size = batch_rows(model, batch, batch_size)
     chosen = get_backend(backend)
     if not isinstance(chosen, Local):
         chunks = []

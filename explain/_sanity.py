@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from ._budget import batch_rows
 from ._inputs import Batch, prepare
 from ._map_similarity import lengths_of, normalised, spearman_rows, ssim, unit_maps
 from .errors import InputError, MethodError
@@ -45,7 +46,7 @@ def sanity_check(
     seed: int = 0,
     threshold: float = 0.5,
     keep: int = 4,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     **method_options: Any,
 ) -> SanityCheck:
     """Does the attribution depend on what the model learned? Randomise the weights,
@@ -86,7 +87,7 @@ def sanity_check(
         seed: seeds the noise and the method; results repeat exactly.
         threshold: Spearman bound for ``passed``.
         keep: how many examples' maps to keep for plots.
-        batch_size: passed to :func:`explain.attribute`.
+        batch_size: passed to :func:`explain.attribute` (None: rows from the memory budget).
         **method_options: passed to the method.
 
     Returns:
@@ -106,7 +107,8 @@ def sanity_check(
     batch = prepare(model, inputs)
     from .gradients import _outputs, _targets
 
-    targets = _targets(model, target, _outputs(model, batch, batch_size), batch.n).cpu().numpy()
+    rows = batch_rows(model, batch, batch_size)
+    targets = _targets(model, target, _outputs(model, batch, rows), batch.n).cpu().numpy()
     clone = _copy(model)
     steps, unused = _cascade(clone, batch, layers)
     run = _runner(method, inputs, targets, seed, batch_size, method_options)
@@ -147,7 +149,7 @@ def sanity_check(
     )
 
 
-def _runner(method: Any, inputs: Any, targets: np.ndarray, seed: int, batch_size: int,
+def _runner(method: Any, inputs: Any, targets: np.ndarray, seed: int, batch_size: int | None,
             options: dict[str, Any]) -> Callable[[Model], np.ndarray]:
     from .gradients import attribute
 

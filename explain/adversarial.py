@@ -30,6 +30,7 @@ import torch
 
 from ._attacks import Space, as_array, attack_batch, build_space
 from ._backends import Local, get_backend
+from ._budget import batch_rows, check_batch_size
 from ._inputs import Batch, prepare
 from ._labels import true_labels
 from ._map_similarity import spearman_rows, top_k_overlap, unit_maps
@@ -83,7 +84,7 @@ def robustness(
     min_epsilon: bool = True,
     refine: int = 6,
     explain_method: str | None = "saliency",
-    batch_size: int = 128,
+    batch_size: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
     backend: Any = None,
@@ -116,7 +117,8 @@ def robustness(
             points by bisection (``refine`` halvings). Text: the edit count.
         explain_method: attribution method compared before and after the attack on
             each flipped example (tables and images); None skips it.
-        batch_size: examples per attack call, which bounds memory.
+        batch_size: examples per attack call, which bounds memory; None: as many as the
+            memory budget holds for a gradient pass (see :mod:`explain._budget`).
         seed: seeds the random start and every stochastic step.
         progress: called with the fraction done.
         backend: ``None``/``"local"`` (this process) or ``"ray"`` (chunks of
@@ -136,6 +138,7 @@ def robustness(
     batch = prepare(model, inputs)
     if len(labels) != batch.n:
         raise InputError(f"There are {batch.n} examples but {len(labels)} labels; give one label per example.")
+    batch_size = batch_rows(model, batch, batch_size, gradients=True)
     goal = None if target_class is None else _goals(target_class, batch.n)
     eps = _epsilons(epsilons, model.modality, norm)
     report = progress or (lambda _f: None)
@@ -161,7 +164,7 @@ def robustness(
                            explain_method, batch_size, seed, names, report, scale)
 
 
-def _check(model: Model, attack: str, norm: str, steps: int, refine: int, batch_size: int) -> None:
+def _check(model: Model, attack: str, norm: str, steps: int, refine: int, batch_size: int | None) -> None:
     if not isinstance(model, Model):
         raise InputError(f"robustness needs an explain.Model, got {type(model).__name__}.")
     if model.task != "classification":
@@ -182,9 +185,10 @@ def _check(model: Model, attack: str, norm: str, steps: int, refine: int, batch_
         raise InputError("FGSM is an L-inf attack; use attack='pgd' for norm='l2'.")
     if attack == "text" and model.modality != "text":
         raise InputError("attack='text' is for text models; use 'pgd' or 'fgsm' for tables and images.")
-    for name, value in (("steps", steps), ("refine", refine), ("batch_size", batch_size)):
+    for name, value in (("steps", steps), ("refine", refine)):
         if not isinstance(value, int) or value < (0 if name == "refine" else 1):
             raise InputError(f"{name} must be a positive integer; got {value!r}.")
+    check_batch_size(batch_size)
 
 
 def _epsilons(epsilons: Sequence[float] | None, modality: str, norm: str) -> np.ndarray:

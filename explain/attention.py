@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._budget import batch_rows
 from ._inputs import Batch, prepare
 from .errors import MethodError
 from .gradients import _outputs, _targets
@@ -48,7 +49,7 @@ def attention(
     *,
     target: int | np.ndarray | list[int] | None = None,
     gradients: bool = True,
-    batch_size: int = 16,
+    batch_size: int | None = None,
 ) -> AttentionMaps:
     """Attention weights of every layer and head for ``inputs``.
 
@@ -57,13 +58,15 @@ def attention(
         inputs: texts, images, or any inputs the model takes.
         target: the class whose gradients weight the relevance (default: predicted).
         gradients: also record d(target logit)/d(weights) for ``AttentionMaps.relevance``.
-        batch_size: examples per forward pass.
+        batch_size: examples per forward pass; None: as many as the memory budget holds
+            (see :mod:`explain._budget`).
 
     Raises:
         MethodError: the model has no attention layers explain can read.
     """
     batch = prepare(model, inputs)
     reader = _reader(model)
+    batch_size = batch_rows(model, batch, batch_size, gradients=gradients)
     outputs = _outputs(model, batch, batch_size)
     targets = _targets(model, target, outputs, batch.n)
     chunks: list[tuple[list[torch.Tensor], list[torch.Tensor] | None]] = []

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._budget import batch_rows, check_batch_size
 from ._inputs import prepare
 from ._sampling import check_int, check_model, labels_of, log_softmax, outputs
 from .errors import DataError, InputError, MethodError
@@ -142,7 +143,7 @@ def calibration(
     *,
     n_bins: int = 15,
     fit_fraction: float = 0.5,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
     backend: Any = None,
@@ -160,7 +161,8 @@ def calibration(
         targets: true class indices; a labelled Dataset brings its own.
         n_bins: equal-width confidence bins (15, as torchmetrics' default).
         fit_fraction: the share of examples that fits the temperature.
-        batch_size: examples per forward pass.
+        batch_size: examples per forward pass; None: as many as the memory budget holds
+            (see :mod:`explain._budget`).
         seed: chooses the fitting examples.
         progress: called with the fraction of forward passes done.
         backend: ``"ray"`` computes the model's outputs on Ray actors (the same numbers).
@@ -191,7 +193,7 @@ def calibration(
             "coverage) or explain.uncertainty(model, x) (predictive std and intervals)."
         )
     n_bins = check_int("n_bins", n_bins, 1)
-    batch_size = check_int("batch_size", batch_size, 1)
+    check_batch_size(batch_size)
     if not 0 < float(fit_fraction) < 1:
         raise InputError(f"fit_fraction must lie strictly between 0 and 1, got {fit_fraction!r}.")
     batch = prepare(model, inputs)
@@ -203,6 +205,7 @@ def calibration(
             f"Calibration needs at least 2 examples to fit the temperature and 2 to check it; got "
             f"{n} examples with fit_fraction={fit_fraction}. Pass more labelled examples."
         )
+    batch_size = batch_rows(model, batch, batch_size)
     logits = outputs(model, batch, batch_size, progress, backend)
     labels = _check_labels(labels, n, logits.shape[1])
     fit = np.sort(np.random.default_rng(seed).permutation(n)[:n_fit])

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._budget import check_batch_size
 from ._inputs import prepare
 from ._sampling import check_int, check_model, labels_of, log_softmax, outputs
 from .data import Dataset
@@ -195,7 +196,7 @@ def conformal(
     spread: str = "mc_dropout",
     n_samples: int = 30,
     models: Sequence[Model] | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
     backend: Any = None,
@@ -228,7 +229,7 @@ def conformal(
         spread: normalized regression: the uncertainty method giving the std.
         n_samples: normalized regression: samples of that method.
         models: normalized regression with ``spread="ensemble"``: the other members.
-        batch_size: examples per forward pass.
+        batch_size: examples per forward pass; None: as many as the memory budget holds.
         seed: seeds the randomized score and the spread's sampling.
         progress: called with the fraction of calibration passes done.
         backend: ``"ray"`` computes the model's outputs on Ray actors (the same numbers).
@@ -263,7 +264,7 @@ def conformal(
         "alpha": float(alpha), "method": method, "randomized": bool(randomized), "penalty": float(penalty),
         "k_reg": check_int("k_reg", k_reg, 0), "seed": seed, "spread": spread,
         "n_samples": n_samples, "ensemble_members": len(models or []) + 1,
-        "batch_size": check_int("batch_size", batch_size, 1), "spread_floor": 0.0,
+        "batch_size": check_batch_size(batch_size), "spread_floor": 0.0,
     }
     batch = prepare(model, inputs)
     labels = labels_of(model, inputs, targets, batch.n)

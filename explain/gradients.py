@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._captum_methods import METHODS, Call, Method
+from ._budget import check_batch_size, row_bytes, rows_per_batch
+from ._captum_methods import METHODS, Call, Method, expansion
 from ._checks import check_method, find_layer
 from ._inputs import Batch, prepare
 from ._rng import seeded
@@ -90,7 +91,7 @@ def attribute(
     target: int | np.ndarray | list[int] | None = None,
     baseline: Any = None,
     background: Any = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
     **options: Any,
@@ -108,7 +109,10 @@ def attribute(
             a number, or an array of one example's shape.
         background: examples for DeepLiftShap / GradientShap (default: up to 32 of the
             inputs, sampled with ``seed``).
-        batch_size: examples per Captum call, which bounds memory.
+        batch_size: examples per Captum call. None: as many as the memory budget holds
+            (see :mod:`explain._budget`; ``EXPLAIN_MEMORY_BUDGET``), counting what one
+            example costs in the model times the rows the method makes of it (e.g.
+            ``n_steps``). The values do not depend on it for deterministic methods.
         seed: seeds torch's generator so stochastic methods repeat exactly.
         progress: called with the fraction done after each batch.
         **options: method options (see ``method_info(method)["defaults"]``), passed on.
@@ -122,8 +126,11 @@ def attribute(
     """
     spec = checked_call("attribute", model, method, batch_size, options)
     batch = prepare(model, inputs)
+    if batch.n == 0:
+        raise InputError("No examples to explain: the inputs have 0 rows. Pass at least one row.")
     check_method(model, spec, probe=True, example=batch.slice(0, 1))
-    opts = {**spec.defaults, **options, "batch_size": batch_size}
+    opts = {**spec.defaults, **options}
+    plan(model, spec, opts, batch, batch.n, batch_size, _background_rows(background, batch.n))
     with _seeded(seed):
         result = _attribute(model, batch, spec, opts, target, baseline, background, seed, progress)
     return _names_from_data(result, inputs, model)
@@ -131,7 +138,7 @@ def attribute(
 
 def checked_call(caller: str, model: Any, method: str, batch_size: Any, options: dict[str, Any]) -> Method:
     """The checks every attribution entry point makes: an explain.Model, a known method,
-    a positive integer batch size, and only that method's options. Returns the method.
+    a positive integer batch size or None, and only that method's options. Returns the method.
 
     Raises:
         InputError, MethodError: what was wrong and how to fix it.
@@ -142,14 +149,33 @@ def checked_call(caller: str, model: Any, method: str, batch_size: Any, options:
             "explain.Model(module, task=..., modality=...) or load one with explain.load_model."
         )
     spec = _lookup(method)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}; pass e.g. 64.")
+    check_batch_size(batch_size)
     unknown = set(options) - set(spec.defaults)
     if unknown:
         raise InputError(
             f"{method} takes the options {sorted(spec.defaults) or 'none'}, not {sorted(unknown)}."
         )
     return spec
+
+
+def plan(model: Model, spec: Method, opts: dict[str, Any], first: Batch, n: int, batch_size: int | None,
+         background_rows: int) -> None:
+    """Set ``opts["batch_size"]`` (examples per Captum call: ``batch_size``, or what the
+    memory budget holds for ``n`` rows) and ``opts["pass_rows"]`` (model rows per forward
+    pass, which the runners use to split a call whose expansion would not fit), from what
+    one example of ``first`` costs."""
+    cost = row_bytes(model, first, gradients=spec.gradients)
+    device = first.x.device
+    opts["pass_rows"] = rows_per_batch(cost, device=device)
+    if batch_size is None:
+        width = int(first.x[0].numel()) if first.n else 1  # features, pixels or tokens: the most perturbations
+        batch_size = rows_per_batch(cost, expansion(spec, opts, width, background_rows), n=n, device=device)
+    opts["batch_size"] = int(batch_size)
+
+
+def _background_rows(background: Any, n: int) -> int:
+    """Rows of the background DeepLiftShap expands each example into (default: 32 at most)."""
+    return min(32, n) if background is None else len(background)
 
 
 def _names_from_data(result: Attribution, inputs: Any, model: Model) -> Attribution:
@@ -178,7 +204,7 @@ def _attribute(
 ) -> Attribution:
     method = spec.name
     batch_size = opts["batch_size"]
-    outputs_all = _outputs(model, batch, batch_size)
+    outputs_all = _outputs(model, batch, max(batch_size, opts["pass_rows"]))
     targets = _targets(model, target, outputs_all, batch.n)
     space = _Space(model, batch)
     _fill_options(model, spec, opts, space)

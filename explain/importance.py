@@ -1,6 +1,7 @@
 """Dataset-wide global importance in bounded memory: ``explain.global_importance``.
 
-The inputs are walked in chunks of ``batch_size`` rows; each chunk is attributed exactly
+The inputs are walked in chunks of ``batch_size`` rows (by default as many as the memory
+budget holds, see :mod:`explain._budget`); each chunk is attributed exactly
 as :func:`explain.attribute` would, and only running moments (mean |a|, mean a, spread)
 are kept, so memory stays flat however many rows there are. Arrays are sliced lazily:
 a 100k-row Dataset, tensor, DataFrame or ``np.load(..., mmap_mode="r")`` array is never
@@ -30,7 +31,7 @@ from ._checks import check_method
 from ._inputs import prepare
 from .data import Dataset
 from .errors import InputError
-from .gradients import _attribute, _lookup, _seeded, checked_call
+from .gradients import _attribute, _background_rows, _lookup, _seeded, checked_call, plan
 from .model import Model
 from .results.importance import GlobalImportance
 
@@ -47,7 +48,7 @@ def global_importance(
     target: int | np.ndarray | list[int] | None = None,
     baseline: Any = None,
     background: Any = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
     backend: Any = None,
@@ -73,7 +74,8 @@ def global_importance(
         baseline: as for :func:`explain.attribute`.
         background: as for :func:`explain.attribute`.
         batch_size: rows attributed at a time; peak memory grows with it, not with the
-            number of rows.
+            number of rows. None: as many as the memory budget holds, as
+            :func:`explain.attribute` chooses them for the same rows.
         seed: seeds torch's and numpy's generators once for the whole run.
         progress: called with the fraction of rows done after each chunk.
         backend: ``None`` or ``"local"`` (this process), ``"ray"`` (a local Ray instance,
@@ -107,7 +109,9 @@ def global_importance(
     first = prepare(model, rows.chunk(0, 1))
     check_method(model, spec, probe=True, example=first)
 
-    opts = {**spec.defaults, **method_options, "batch_size": batch_size}
+    opts = {**spec.defaults, **method_options}
+    plan(model, spec, opts, prepare(model, rows.chunk(0, 2)), n, batch_size, _background_rows(background, n))
+    batch_size = opts["batch_size"]
     used_baseline = baseline
     if spec.name == "smoothgrad" and opts.get("stdevs") is None:
         low, high = rows.range(batch_size)

@@ -200,16 +200,19 @@ class Model:
         return getter()
 
     # --- running it ------------------------------------------------------------
-    def logits(self, inputs: Any, *, batch_size: int = 256) -> np.ndarray:
+    def logits(self, inputs: Any, *, batch_size: int | None = None) -> np.ndarray:
         """Raw outputs (logits, or predictions for regression) as a (n, outputs) array.
 
-        ``inputs`` takes the same forms as :func:`explain.attribute`.
+        ``inputs`` takes the same forms as :func:`explain.attribute`; ``batch_size`` rows
+        go through at once (None: as many as the memory budget holds, see explain._budget).
         """
         from ._inputs import prepare
 
+        from ._budget import batch_rows
         batch = prepare(self, inputs)
         outs = []
         with torch.no_grad():
+        batch_size = batch_rows(self, batch, batch_size)
             for start in range(0, batch.n, batch_size):
                 part = batch.slice(start, start + batch_size)
                 outs.append(self.forward_module(*part.forward_args()).float().cpu().numpy())

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._budget import batch_rows, check_batch_size
 from ._inputs import Batch, prepare
 from ._sampling import (
     Augmenter,
@@ -91,7 +92,7 @@ def uncertainty(
     shift: int = 1,
     scale: Any = None,
     level: float = 0.9,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> Uncertainty:
@@ -120,7 +121,8 @@ def uncertainty(
         shift: tta: largest image shift in pixels.
         scale: tta: per-feature (per-channel) scale of the noise instead of the inputs' std.
         level: regression: nominal level of the ``mean ± z std`` intervals.
-        batch_size: examples per forward pass, which bounds memory.
+        batch_size: examples per forward pass, which bounds memory; None: as many as the
+            memory budget holds (see :mod:`explain._budget`).
         seed: seeds dropout masks and augmentations: the same seed (and batch_size) gives
             the same result.
         progress: called with the fraction done after each batch.
@@ -145,7 +147,7 @@ def uncertainty(
     model = check_model(model)
     if method not in METHODS:
         raise MethodError(f"method must be one of {list(METHODS)}, got {method!r}.")
-    batch_size = check_int("batch_size", batch_size, 1)
+    check_batch_size(batch_size)
     if not 0 < float(level) < 1:
         raise InputError(f"level must lie strictly between 0 and 1, got {level!r}; pass e.g. 0.9.")
     if method == "softmax" and model.task != "classification":
@@ -173,6 +175,8 @@ def uncertainty(
     context = mc_dropout(model) if method == "mc_dropout" else contextlib.nullcontext()
     chunks: list[dict[str, np.ndarray]] = []
     with context, seeded(seed, model.device), torch.no_grad():
+        # every pass runs with dropout on, the one measuring what a row costs too
+        batch_size = min(batch_rows(m, b, batch_size) for m, b in zip(members, batches))
         for start in range(0, n, batch_size):
             samples = []
             for s in range(n_samples):
@@ -291,7 +295,7 @@ def risk_coverage(
     method: str = "softmax",
     n_samples: int = 30,
     models: Sequence[Model] | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> RiskCoverage:

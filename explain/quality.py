@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._budget import batch_rows
 from ._captum_methods import METHODS
 from ._deletion import Units, default_patch
 from ._inputs import Batch, prepare
@@ -51,7 +52,7 @@ def evaluate(
     infidelity_samples: int = 16,
     sensitivity_samples: int = 5,
     sensitivity_radius: float = 0.02,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     seed: int = 0,
 ) -> Quality:
     """Faithfulness of ``attribution`` on the ``inputs`` it explains.
@@ -89,7 +90,8 @@ def evaluate(
         infidelity_samples: perturbations per example for infidelity (0 skips it).
         sensitivity_samples: perturbations per example for max-sensitivity (0 skips it).
         sensitivity_radius: the perturbation radius, relative to the inputs' spread.
-        batch_size: inputs per model call.
+        batch_size: inputs per model call; None: as many as the memory budget holds (see
+            :mod:`explain._budget`). The curves do not depend on it.
         seed: seeds the random orderings and perturbations; results repeat exactly.
 
     Returns:
@@ -101,6 +103,7 @@ def evaluate(
     _check_options(model, attribution, steps, n_random, batch_size)
     batch = prepare(model, inputs)
     _check_match(model, batch, attribution)
+    rows = batch_rows(model, batch, batch_size)
     base, base_name = _baseline(model, batch, baseline, attribution)
     side = 1
     if model.modality == "image":
@@ -110,17 +113,17 @@ def evaluate(
     fractions = np.linspace(0.0, 1.0, steps + 1)
     target = torch.tensor(np.asarray(attribution.target, dtype=np.int64))
     ranks = units.ranks(units.scores(attribution.values))
-    deletion = units.curves(ranks, fractions, target, insertion=False, batch_size=batch_size)
-    insertion = units.curves(ranks, fractions, target, insertion=True, batch_size=batch_size)
+    deletion = units.curves(ranks, fractions, target, insertion=False, batch_size=rows)
+    insertion = units.curves(ranks, fractions, target, insertion=True, batch_size=rows)
     rng = np.random.default_rng(seed)
     rand_del, rand_ins = [], []
     for _ in range(n_random):
         r = units.random_ranks(rng)
-        rand_del.append(units.curves(r, fractions, target, insertion=False, batch_size=batch_size).mean(0))
-        rand_ins.append(units.curves(r, fractions, target, insertion=True, batch_size=batch_size).mean(0))
+        rand_del.append(units.curves(r, fractions, target, insertion=False, batch_size=rows).mean(0))
+        rand_ins.append(units.curves(r, fractions, target, insertion=True, batch_size=rows).mean(0))
     skipped: dict[str, str] = {}
     metrics = _metrics(model, batch, attribution, units, base, base_name, target, skipped,
-                       infidelity_samples, sensitivity_samples, sensitivity_radius, batch_size, seed)
+                       infidelity_samples, sensitivity_samples, sensitivity_radius, rows, batch_size, seed)
     params = {"steps": steps, "n_random": n_random, "baseline": base_name, "seed": seed,
               "infidelity_samples": infidelity_samples, "sensitivity_samples": sensitivity_samples,
               "sensitivity_radius": sensitivity_radius, "order": "signed attribution, largest first",
@@ -216,7 +219,10 @@ def _baseline(model: Model, batch: Batch, baseline: Any, attribution: Attributio
 
 def _metrics(model: Model, batch: Batch, attribution: Attribution, units: Units, base: torch.Tensor | None,
              base_name: Any, target: torch.Tensor, skipped: dict[str, str], infidelity_samples: int,
-             sensitivity_samples: int, radius: float, batch_size: int, seed: int) -> dict[str, Any]:
+             sensitivity_samples: int, radius: float, rows: int, batch_size: int | None,
+             seed: int) -> dict[str, Any]:
+    """Infidelity and max-sensitivity; ``rows`` inputs per model call, ``batch_size`` as the
+    user gave it (None: :func:`explain.attribute` sizes its own batches from the budget)."""
     from .gradients import _seeded
 
     out: dict[str, Any] = {"infidelity": None, "infidelity_reference": None, "sensitivity": None}
@@ -232,7 +238,7 @@ def _metrics(model: Model, batch: Batch, attribution: Attribution, units: Units,
     if infidelity_samples:
         with _seeded(seed):
             out["infidelity"], out["infidelity_reference"] = _infidelity(
-                model, attribution.method, units, x, values, base, t, infidelity_samples, batch_size)
+                model, attribution.method, units, x, values, base, t, infidelity_samples, rows)
     else:
         skipped["infidelity"] = "infidelity_samples=0"
     if not sensitivity_samples:
@@ -244,7 +250,7 @@ def _metrics(model: Model, batch: Batch, attribution: Attribution, units: Units,
     elif "sensitivity" not in skipped:
         with _seeded(seed):
             out["sensitivity"] = _sensitivity(model, attribution, x, t, base, base_name,
-                                              sensitivity_samples, radius, batch_size, seed)
+                                              sensitivity_samples, radius, rows, batch_size, seed)
     return out
 
 
@@ -286,7 +292,7 @@ def _infidelity(model: Model, method: str, units: Units, x: torch.Tensor, values
 
 def _sensitivity(model: Model, attribution: Attribution, x: torch.Tensor, target: torch.Tensor,
                  base: torch.Tensor | None, base_name: Any, samples: int, radius: float,
-                 batch_size: int, seed: int) -> float:
+                 rows: int, batch_size: int | None, seed: int) -> float:
     from captum.metrics import sensitivity_max
 
     from .gradients import attribute
@@ -304,13 +310,13 @@ def _sensitivity(model: Model, attribution: Attribution, x: torch.Tensor, target
     def explain_fn(inputs: Any, target: torch.Tensor) -> tuple[torch.Tensor]:
         xs = inputs[0] if isinstance(inputs, tuple) else inputs
         a = attribute(model, xs, method=attribution.method, target=target.cpu().numpy(), seed=seed,
-                      batch_size=min(batch_size, 64), **options, **extra)
+                      batch_size=None if batch_size is None else min(batch_size, 64), **options, **extra)
         return (torch.tensor(a.values, dtype=xs.dtype, device=xs.device),)
 
     def perturb(inputs: torch.Tensor, r: float) -> torch.Tensor:
         return inputs + (torch.rand_like(inputs) * 2 - 1) * r * scale
 
-    chunk = max(1, batch_size // samples)
+    chunk = max(1, rows // samples)
     out = []
     for start in range(0, x.shape[0], chunk):
         rows = slice(start, start + chunk)

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._budget import check_batch_size, row_bytes, rows_per_batch
 from ._inputs import prepare
 from ._maskers import Masker, make_masker
 from .errors import InputError
@@ -65,7 +66,7 @@ def shap_values(
     masker: Any = None,
     patch: int | None = None,
     exact_max_features: int | None = None,
-    rows_per_call: int = 65536,
+    rows_per_call: int | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> Attribution:
@@ -87,7 +88,8 @@ def shap_values(
         patch: images: side of the square patches that are the features.
         exact_max_features: ``auto`` is exact up to this many features (default 14 for
             tables, 12 for images and text, whose forward passes cost more).
-        rows_per_call: largest batch sent through the model at once (bounds memory).
+        rows_per_call: largest batch sent through the model at once (bounds memory);
+            None: as many rows as the memory budget holds (see :mod:`explain._budget`).
         seed: seeds sampling and background selection.
         progress: called with the fraction done after each example.
 
@@ -99,8 +101,10 @@ def shap_values(
     if algorithm in ("gradient", "deep"):
         return _gradient_shap(model, inputs, background, target, algorithm, n_samples, max_background, seed, progress)
     batch = prepare(model, inputs)
+    rows_per_call = check_batch_size(rows_per_call, "rows_per_call") or rows_per_batch(
+        row_bytes(model, batch), device=batch.x.device)
     with _seeded(seed):
-        outputs = _outputs(model, batch, 256)
+        outputs = _outputs(model, batch, rows_per_call)
         targets = _targets(model, target, outputs, batch.n)
         bg, weights = _background(model, batch, background, max_background, seed)
         mask = make_masker(model, batch, bg, weights, masker, patch, rows_per_call)

@@ -109,8 +109,8 @@ def test_mc_dropout_restores_flags_when_the_forward_fails(x: torch.Tensor) -> No
     net.body[1].training = True  # a mixed state set after wrapping
     flags = _flags(net)
     rng_state = torch.random.get_rng_state()
-    with pytest.raises(RuntimeError, match="boom"):
-        explain.uncertainty(model, x, n_samples=10)
+    with pytest.raises(RuntimeError, match="boom"):  # batch_size given: no pass measuring a row
+        explain.uncertainty(model, x, n_samples=10, batch_size=40)
     assert _flags(net) == flags and net.calls == 4
     assert torch.equal(torch.random.get_rng_state(), rng_state)
 
