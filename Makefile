@@ -10,7 +10,7 @@ TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.explain-installed
 
-.PHONY: install app test browser lint clean
+.PHONY: install app test browser lint wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,11 @@ browser:
 test: install browser
 	$(PY) -m pytest
 
+wheel: install
+	$(PY) -m pip wheel . --no-deps -w dist
+
 lint: install
 	$(VENV)/bin/ruff check explain tests bench models
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/artifacts
+	rm -rf $(VENV) .pytest_cache tests/artifacts build dist

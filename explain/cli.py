@@ -25,6 +25,8 @@ EPILOG = """examples:
   explain attribute example:breast_cancer --method integrated_gradients --rows 50 --out attr.json --html attr.html
   explain attribute model.pt2 holdout.csv --target label --method saliency --out attr.json
   explain audit model.pt2 holdout.csv --target label --out report.html --json report.json --fail-if 'accuracy<0.9'
+  explain app                      # the dashboard (needs: pip install "explain-torch[app]")
+  explain app --server.port 8600 --server.address 127.0.0.1
 
 MODEL is a file or folder (.pt2, TorchScript .pt, Hugging Face folder or .zip, ONNX, a folder with
 config.json + model.safetensors) or example:NAME for a bundled example. Pickle files are refused."""
@@ -38,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "app", help="serve the dashboard (streamlit run; streamlit's options pass through)",
+        description="Serve the explain dashboard with Streamlit. Every other option goes to "
+                    "`streamlit run`, e.g. --server.port 8600 --server.address 127.0.0.1 --server.headless true. "
+                    "Unless given: --browser.gatherUsageStats false --server.maxUploadSize 500 "
+                    "--client.toolbarMode viewer.",
+    )
     commands.add_parser("examples", help="list the bundled example models")
     info = commands.add_parser("info", help="describe a model: format, task, inputs, classes")
     info.add_argument("model")
@@ -185,14 +194,74 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
     return 1 if failed else 0
 
 
+# streamlit options of `explain app` unless given: no usage statistics sent, uploads up to
+# 500 MB (models), no developer menu (deploy, rerun) for the people the app is served to
+APP_DEFAULTS = {"--browser.gatherUsageStats": "false", "--server.maxUploadSize": "500",
+                "--client.toolbarMode": "viewer"}
+
+
+def app_command(options: Sequence[str] = ()) -> list[str]:
+    """The ``streamlit run`` command that serves the dashboard, with streamlit's ``options``.
+
+    It runs the package's own entry script, so it works from an installed wheel and from
+    any folder. :data:`APP_DEFAULTS` (the settings of the repository's
+    ``.streamlit/config.toml``) apply unless the options set them.
+
+    Raises:
+        MissingDependencyError: streamlit is not installed.
+
+    Example:
+        >>> command = app_command(["--server.port", "8600"])
+        >>> command[1:4], command[-2:]
+        (['-m', 'streamlit', 'run'], ['--server.port', '8600'])
+    """
+    import importlib.util
+    from pathlib import Path
+
+    from .errors import MissingDependencyError
+
+    if importlib.util.find_spec("streamlit") is None:
+        raise MissingDependencyError(
+            'The dashboard needs streamlit, which is not installed. Install it with: pip install "explain-torch[app]"'
+        )
+    entry = Path(__file__).resolve().parent / "app" / "entry" / "dashboard.py"
+    given = {option.split("=", 1)[0] for option in options if option.startswith("--")}
+    defaults = [item for flag, value in APP_DEFAULTS.items() if flag not in given for item in (flag, value)]
+    return [sys.executable, "-m", "streamlit", "run", str(entry), *defaults, *options]
+
+
+def _serve(options: Sequence[str]) -> int:
+    """Run the dashboard until streamlit stops; Ctrl+C or SIGTERM stops both."""
+    import signal
+    import subprocess
+    import threading
+
+    process = subprocess.Popen(app_command(options))
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate()) if main_thread else None
+    try:
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:  # stop streamlit (it may have had the signal too) and wait for it
+                process.terminate()
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 a failed --fail-if gate, 2 a user error)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "app":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command is None:
         parser.print_help()
         return 0
     try:
+        if args.command == "app":
+            return _serve(rest)
         return _run(args)
     except ExplainError as err:
         print(f"error: {err}", file=sys.stderr)

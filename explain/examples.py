@@ -27,9 +27,10 @@ _DATA_FILES = {
 
 
 def examples_folder() -> Path:
-    """Where the bundled examples live: ``$EXPLAIN_EXAMPLES`` or ``models/`` beside the package."""
+    """Where the bundled examples live: ``$EXPLAIN_EXAMPLES``, else ``explain/bundled/`` (package
+    data, installed with the wheel; written by ``models/train.py`` in a source checkout)."""
     env = os.environ.get("EXPLAIN_EXAMPLES")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+    return Path(env) if env else Path(__file__).resolve().parent / "bundled"
 
 
 def examples() -> list[str]:
@@ -51,9 +52,9 @@ def load_example(name: str) -> tuple[Model, Dataset]:
     data_file, options = _DATA_FILES[name]
     if not (folder / "model").is_dir() or not (folder / data_file).exists():
         raise InputError(
-            f"The files of example {name!r} are not in {folder}. Run from a source checkout "
-            "(pip install -e .), set EXPLAIN_EXAMPLES to the models/ folder, or retrain them "
-            "with: python models/train.py"
+            f"The files of example {name!r} are not in {folder}. Reinstall explain-torch (the wheel "
+            "ships them), point EXPLAIN_EXAMPLES at a folder that holds them, or retrain them in a "
+            "source checkout with: python models/train.py"
         )
     model = load_model(folder / "model")
     data = load_dataset(folder / data_file, **options)

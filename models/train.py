@@ -1,12 +1,12 @@
-"""Train the bundled example models of ``explain`` and write them under ``models/``.
+"""Train the bundled example models of ``explain`` and write them under ``explain/bundled/``.
 
 Run from the repository root (CPU only, about 25 s on 2 cores, fully seeded)::
 
     python models/train.py                  # all five examples
     python models/train.py --only digits    # one of: breast_cancer, diabetes, digits, sentiment, vit_digits
 
-Each example folder holds ``model/`` (the model) and a held-out test split
-(``data.csv`` or ``data.npz``) that was never used for training. The tabular and
+Each example folder (``explain/bundled/NAME/``, package data of the wheel) holds ``model/``
+(the model) and a held-out test split (``data.csv`` or ``data.npz``) that was never used for training. The tabular and
 image models use the safe format of :mod:`explain.architectures` (``config.json``
 naming a registered architecture + ``model.safetensors``); the sentiment model is a
 tiny Hugging Face BERT with its own tokenizer, trained on a generated corpus, and
@@ -36,8 +36,9 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent  # models/: this script, README.md and metrics.json
 sys.path.insert(0, str(ROOT.parent))
+OUT = ROOT.parent / "explain" / "bundled"  # the examples themselves: package data of the wheel
 from explain.architectures import build  # noqa: E402
 
 SEED = 1
@@ -135,7 +136,7 @@ def train_tabular(name: str, task: str) -> dict[str, float]:
             last.bias.mul_(sd).add_(mu)
     with torch.no_grad():
         out = model(torch.tensor(x_te))
-    folder = ROOT / name
+    folder = OUT / name
     explain: dict[str, Any] = {"task": task, "modality": "tabular", "feature_names": names}
     data = pd.DataFrame(x_te.astype(np.float64), columns=names)
     if classif:
@@ -196,7 +197,7 @@ def train_digits() -> dict[str, float]:
     with torch.no_grad():
         acc = float((model(torch.tensor(x_te)).argmax(1).numpy() == y_te).mean())
     classes = [str(i) for i in range(10)]
-    folder = ROOT / "digits"
+    folder = OUT / "digits"
     save_safe(
         folder,
         model,
@@ -259,7 +260,7 @@ def train_vit_digits() -> dict[str, float]:
     model.eval()
     with torch.no_grad():
         acc = float((model(pixel_values=torch.tensor(x_te)).logits.argmax(1).numpy() == y_te).mean())
-    folder = ROOT / "vit_digits"
+    folder = OUT / "vit_digits"
     save_hf(model, fresh_dir(folder / "model"))
     save_digits_data(folder, x_te, y_te)
     return {"test_accuracy": acc}
@@ -338,7 +339,7 @@ def train_sentiment() -> dict[str, float]:
     train, test = train_test_split(
         corpus, test_size=300, random_state=SEED, stratify=[lab for _, lab in corpus]
     )
-    out = fresh_dir(ROOT / "sentiment" / "model")
+    out = fresh_dir(OUT / "sentiment" / "model")
     words = sorted({w for text, _ in corpus for w in re.findall(r"\w+|[^\w\s]", text.lower())})
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words
     (out / "vocab.txt").write_text("\n".join(vocab) + "\n")
@@ -382,7 +383,7 @@ def train_sentiment() -> dict[str, float]:
     tokenizer.save_pretrained(str(out))
     save_hf(model, out)
     pd.DataFrame({"text": [t for t, _ in test], "label": [id2label[lab] for _, lab in test]}).to_csv(
-        ROOT / "sentiment" / "data.csv", index=False
+        OUT / "sentiment" / "data.csv", index=False
     )
     return {"test_accuracy": acc}
 
@@ -397,7 +398,8 @@ EXAMPLES: dict[str, Callable[[], dict[str, float]]] = {
 
 README = """# Bundled example models
 
-Written by `models/train.py` (seed 1 everywhere, CPU, about 25 s on 2 cores; the files are
+Written by `models/train.py` into `explain/bundled/` (package data, so `pip install
+explain-torch` ships them; seed 1 everywhere, CPU, about 25 s on 2 cores; the files are
 byte-identical between runs). Retrain all with `python models/train.py`, or one with
 `python models/train.py --only NAME`; metrics also go to `metrics.json`.
 Every dataset file is the held-out test split (25 % for the sklearn sets, stratified for
@@ -410,7 +412,7 @@ regression gets 0.62 on the sentiment sentences, so word order matters there.
 |---|---|---|---|
 {rows}
 
-## Layouts
+## Layouts (under `explain/bundled/`)
 
 - `breast_cancer/`: `model/config.json` (`"architecture": "mlp"`, `arguments`, `explain`:
   task classification, modality tabular, 30 sklearn feature names, class names

@@ -1,71 +1,10 @@
-"""Robustness: how little it takes to change the model's mind, and what that does to its
-explanations."""
+"""The Robustness page: its body is explain/app/pages/robustness.py (``explain app`` serves the same).
 
-from __future__ import annotations
+Streamlit reads this folder only until app.py's ``st.navigation`` has run once (a new server
+whose first request is this page's URL; every AppTest run); this file then hands over to that
+same navigation, which runs the page, so no page is listed twice.
+"""
 
-import streamlit as st
+from explain.app.navigation import run
 
-from explain.adversarial import default_epsilons
-from explain.app import robust, state, tables, widgets
-
-state.page_setup("Robustness")
-st.title("Robustness")
-model, data = state.require_loaded()
-if model.task != "classification":
-    st.info("Robustness measures how easily a classifier's label flips; this model is a regression. "
-            "The Uncertainty page gives its prediction intervals.")
-    st.stop()
-if data.y is None:
-    st.warning("The dataset has no labels, and accuracy under attack needs them. Load it again with its label column.")
-    st.stop()
-
-text = model.modality == "text"
-first, second, third = st.columns(3)
-with first:
-    attack = "text" if text else state.kept(st.selectbox, "Attack", key="robust.attack", default="pgd",
-                                            options=["pgd", "fgsm"],
-                                            help="PGD: many small steps (stronger). FGSM: one step.")
-    norm = "linf" if text or attack == "fgsm" else state.kept(
-        st.selectbox, "Norm", key="robust.norm", default="linf", options=["linf", "l2"])
-    if text:
-        st.caption("Text: a search over token substitutions and deletions; epsilon counts tokens changed.")
-with second:
-    unit = {"tabular": "standard deviations of each feature", "image": "pixel units",
-            "text": "tokens changed"}[model.modality]
-    typed = state.kept(st.text_input, f"Epsilons ({unit})", key=f"robust.eps.{norm}",
-                       default=", ".join(f"{e:g}" for e in default_epsilons(model.modality, norm)))
-    steps = 20 if text or attack == "fgsm" else state.kept(st.number_input, "PGD steps", key="robust.steps",
-                                                           default=20, min_value=1, max_value=500)
-with third:
-    n_rows = state.kept(st.slider, "Rows attacked", key="robust.rows", default=min(20 if text else 100, len(data)),
-                        min_value=1, max_value=min(len(data), 1000), help="A random sample (seed 0) of the dataset.")
-    immutable = []
-    if model.modality == "tabular" and data.feature_names:
-        immutable = state.kept(st.multiselect, "Features that never move", key="robust.immutable", default=[],
-                               options=list(data.feature_names), help="e.g. age, sex: the attack leaves them as they are.")
-
-epsilons = robust.parse_epsilons(typed)
-if epsilons is None:
-    st.stop()
-rows = tables.sample_rows(len(data), int(n_rows))
-options = {"attack": attack, "norm": norm, "epsilons": epsilons}
-if not text:
-    options |= {"steps": int(steps), "immutable": list(immutable) or None}
-run = st.button("Run", type="primary")
-if state.was_cancelled():
-    st.info("Cancelled. Press **Run** to start again.")
-result = robust.attack(rows, compute_now=run, **options)
-if result is None:
-    st.info("Choose the attack and its sizes, then press **Run**.")
-    st.stop()
-
-st.subheader(result.verdict())
-st.dataframe(result.curve, hide_index=True)
-choices = robust.flipped_choices(result, rows)
-picked = st.selectbox("Flipped example", list(choices), key="robust.example") if choices else None
-index = choices[picked] if picked else None
-items = robust.charts(result, rows, index)
-for k in range(0, len(items), 2):
-    for cell, (j, item) in zip(st.columns(2), enumerate(items[k:k + 2], start=k)):
-        with cell:
-            widgets.chart(item, f"robust{j}")
+run()

@@ -11,9 +11,11 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from explain.app.navigation import page_file  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/2_SHAP.py", "pages/3_Attention.py", "pages/4_Report.py", "pages/5_Robustness.py",
-         "pages/6_Uncertainty.py", "pages/7_Explanation_quality.py"]
+# Pages by their files in the package (what app.py's st.navigation lists).
+PAGES = ["shap", "attention", "report", "robustness", "uncertainty", "quality"]
 
 
 def _loaded(name: str) -> AppTest:
@@ -42,14 +44,14 @@ def _click(at: AppTest, label: str) -> AppTest:
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_without_a_model_say_what_to_do(page: str) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page(page).run()
+    at.switch_page(str(page_file(page))).run()
     assert not at.exception
     assert any("Load a model and a dataset on the Home page first" in i.value for i in at.info)
 
 
 def test_shap_page_tabular_charts_and_row_change() -> None:
     at = _loaded("breast_cancer")
-    at.switch_page("pages/2_SHAP.py").run()
+    at.switch_page(str(page_file("shap"))).run()
     _ok(at)
     at.slider(key="shap.rows").set_value(20).run()
     _click(at, "Run")
@@ -66,7 +68,7 @@ def test_shap_page_tabular_charts_and_row_change() -> None:
 
 def test_shap_page_images() -> None:
     at = _loaded("digits")
-    at.switch_page("pages/2_SHAP.py").run()
+    at.switch_page(str(page_file("shap"))).run()
     _click(at, "Run")
     charts = _charts(at)
     assert len(charts) == 1 and charts[0]["data"][1]["type"] == "heatmap"
@@ -74,7 +76,7 @@ def test_shap_page_images() -> None:
 
 def test_attention_page_head_change() -> None:
     at = _loaded("sentiment")
-    at.switch_page("pages/3_Attention.py").run()
+    at.switch_page(str(page_file("attention"))).run()
     _ok(at)
     charts = _charts(at)
     assert len(charts) == 4  # grid, one head, rollout, relevance
@@ -86,14 +88,14 @@ def test_attention_page_head_change() -> None:
 
 def test_attention_page_on_a_model_without_attention() -> None:
     at = _loaded("diabetes")
-    at.switch_page("pages/3_Attention.py").run()
+    at.switch_page(str(page_file("attention"))).run()
     assert not at.exception
     assert not at.error and any("nn.MultiheadAttention" in i.value for i in at.info)
 
 
 def test_report_page_builds_and_offers_downloads() -> None:
     at = _loaded("diabetes")
-    at.switch_page("pages/4_Report.py").run()
+    at.switch_page(str(page_file("report"))).run()
     _ok(at)
     _click(at, "Build report")
     texts = [t.value for t in at.text]
@@ -105,7 +107,7 @@ def test_report_page_builds_and_offers_downloads() -> None:
 
 def test_robustness_page_attacks_and_keeps_immutable_features() -> None:
     at = _loaded("breast_cancer")
-    at.switch_page("pages/5_Robustness.py").run()
+    at.switch_page(str(page_file("robustness"))).run()
     _ok(at)
     at.slider(key="robust.rows").set_value(30).run()
     at.multiselect(key="robust.immutable").set_value(["mean radius"]).run()
@@ -123,14 +125,14 @@ def test_robustness_page_attacks_and_keeps_immutable_features() -> None:
 
 def test_robustness_page_refuses_a_regression_plainly() -> None:
     at = _loaded("diabetes")
-    at.switch_page("pages/5_Robustness.py").run()
+    at.switch_page(str(page_file("robustness"))).run()
     _ok(at)
     assert any("regression" in i.value for i in at.info)
 
 
 def test_uncertainty_page_findings_charts_and_a_link_to_the_least_certain_row() -> None:
     at = _loaded("breast_cancer")
-    at.switch_page("pages/6_Uncertainty.py").run()
+    at.switch_page(str(page_file("uncertainty"))).run()
     _ok(at)
     at.select_slider(key="unc.alpha").set_value(0.2).run()
     _click(at, "Run")
@@ -148,7 +150,7 @@ def test_uncertainty_page_findings_charts_and_a_link_to_the_least_certain_row() 
 
 def test_explanation_quality_page_verdicts_per_method_and_agreement() -> None:
     at = _loaded("breast_cancer")
-    at.switch_page("pages/7_Explanation_quality.py").run()
+    at.switch_page(str(page_file("quality"))).run()
     _ok(at)
     at.multiselect(key="quality.methods").set_value(["integrated_gradients", "saliency"]).run()
     at.slider(key="quality.rows").set_value(30).run()
@@ -163,12 +165,12 @@ def test_explanation_quality_page_verdicts_per_method_and_agreement() -> None:
 
 def test_saliency_and_shap_show_a_quality_badge() -> None:
     at = _loaded("breast_cancer")
-    at.switch_page("pages/1_Saliency.py").run()
+    at.switch_page(str(page_file("saliency"))).run()
     _click(at, "Run")
     badges = [m.value for m in at.markdown if "Quality:" in m.value]
     assert badges == [":green-badge[:material/verified: Quality: faithful]"]
     assert any(c.value.startswith("integrated gradients: faithful, deletion AUC") for c in at.main.caption)
-    at.switch_page("pages/2_SHAP.py").run()
+    at.switch_page(str(page_file("shap"))).run()
     at.slider(key="shap.rows").set_value(20).run()
     _click(at, "Run")
     assert any("Quality:" in m.value for m in at.markdown)

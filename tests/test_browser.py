@@ -31,6 +31,7 @@ LAUNCH_ARGS = [
 FEATURES = ["age", "income", "height", "weight", "score"]
 COLUMNS = ["age", "income", "diagnosis", "height", "weight", "score"]  # the label in the middle
 VIEWPORT = {"width": 1400, "height": 1000}
+PAGES = ["Home", "Saliency", "SHAP", "Attention", "Report", "Robustness", "Uncertainty", "Explanation quality"]
 SERVER_PID = [0]
 
 pytestmark = [
@@ -170,6 +171,31 @@ def _nav(page: sync_api.Page) -> sync_api.Locator:
     return page.get_by_test_id("stSidebarNav").get_by_role("link")
 
 
+def _nav_names(page: sync_api.Page) -> list[str]:
+    links = _nav(page)
+    return [links.nth(i).inner_text() for i in range(links.count())]
+
+
+def test_first_request_to_a_page_lists_each_page_once(server: str, browser: sync_api.Browser) -> None:
+    """The server's very first run, straight to a page's URL: Streamlit reads pages/ then
+    (before app.py's st.navigation has run); that file hands over to the same navigation,
+    so the sidebar lists Home and each page once, and the link home works."""
+    page, errors = _open(browser)
+    page.goto(f"{server}/Saliency")
+    page.get_by_text("Load a model and a dataset on the Home page first").wait_for()
+    _idle(page)
+    assert _nav_names(page) == PAGES, "each page once, Home (not 'app') first"
+    assert page.get_by_role("heading", name="Saliency", exact=True).count() == 1
+    _shot(page, "0_first_request_saliency")
+    page.get_by_role("link", name="Go to the Home page").click()
+    page.get_by_text("Nothing loaded yet").wait_for()
+    _idle(page)
+    assert _nav_names(page) == PAGES
+    _no_errors(page)
+    assert errors == [], errors
+    page.context.close()
+
+
 def test_upload_explain_and_isolate_sessions(
     server: str, browser: sync_api.Browser, uploads: tuple[Path, Path]
 ) -> None:
@@ -207,7 +233,7 @@ def test_upload_explain_and_isolate_sessions(
     # Every page: open it (client-side navigation keeps the session), run what it runs.
     links = _nav(page)
     names = [links.nth(i).inner_text() for i in range(links.count())]
-    assert "Saliency" in names
+    assert names == PAGES, "Home and every page, each once"
     for name in names[1:]:
         _nav(page).get_by_text(name, exact=True).click()
         page.wait_for_url(re.compile(rf"/{re.escape(name.replace(' ', '_'))}$"))
@@ -312,3 +338,45 @@ def test_eight_sessions_compute_at_once(server: str, browser: sync_api.Browser, 
         assert f"row {k}" in title, title  # its own row, not another session's
     for page, _ in sessions:
         page.context.close()
+
+
+def test_model_settings_correct_a_wrong_modality(
+    server: str, browser: sync_api.Browser, tmp_path: Path
+) -> None:
+    """A CNN saved as a table (save_model's default modality) cannot be read; the open Model
+    settings expander beside it takes the modality, and the model reads as an image model."""
+    import torch
+    from torch import nn
+
+    import explain
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 10)).eval()
+    explain.save_model(net, tmp_path / "cnn.pt2", torch.rand(4, 1, 8, 8))
+    page, errors = _open(browser)
+    page.goto(server)
+    page.get_by_text("Nothing loaded yet").wait_for()
+    page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
+    inputs = page.locator('input[type="file"]')
+    inputs.first.wait_for(state="attached")
+    inputs.nth(0).set_input_files(str(tmp_path / "cnn.pt2"))
+    page.get_by_text("Tabular inputs must be 2-D").wait_for()
+    _idle(page)
+    settings = page.get_by_test_id("stExpander").filter(has_text="Model settings")
+    assert settings.get_by_role("button", name="Apply").is_visible(), "open at once after a failed read"
+    _shot(page, "7_model_settings_failed_read")
+    settings.get_by_test_id("stSelectbox").filter(has_text="Modality").click()
+    page.get_by_role("option", name="image", exact=True).click()
+    _idle(page)
+    settings.get_by_role("button", name="Apply").click()
+    page.get_by_text("Read cnn.pt2").wait_for()
+    _idle(page)
+    _no_errors(page)
+    assert "image classification" in page.get_by_text("Read cnn.pt2").inner_text()
+    page.get_by_text("Read the model again with the task and modality").wait_for()  # the expander stays open to say so
+    settings = page.get_by_test_id("stExpander").filter(has_text="Model settings")
+    shape = settings.get_by_test_id("stTextInput").filter(has_text="Input shape").get_by_role("textbox")
+    assert shape.input_value() == "1, 8, 8", "the fields show what was read again"
+    _shot(page, "8_model_settings_applied")
+    assert errors == [], errors
+    page.context.close()

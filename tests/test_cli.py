@@ -62,3 +62,48 @@ def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and "never unpickles" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- explain app ---------------------------------------------------------------------------
+def test_app_without_streamlit_names_the_pip_command(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    from explain.cli import app_command
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "streamlit" else real(name, *a))
+    with pytest.raises(explain.MissingDependencyError, match=r'pip install "explain-torch\[app\]"'):
+        app_command()
+    assert main(["app", "--server.port", "8600"]) == 2
+    assert 'pip install "explain-torch[app]"' in capsys.readouterr().err
+
+
+def test_app_serves_the_package_entry_with_streamlit_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("streamlit")
+    started: list[list[str]] = []
+
+    class FakePopen:
+        def __init__(self, command: list[str]) -> None:
+            started.append(command)
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    assert main(["app", "--server.port", "8600", "--server.address", "127.0.0.1", "--client.toolbarMode=auto"]) == 0
+    (command,) = started
+    assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
+    entry = Path(command[4])
+    assert entry == Path(explain.__file__).parent / "app" / "entry" / "dashboard.py" and entry.is_file()
+    assert command[-5:] == ["--server.port", "8600", "--server.address", "127.0.0.1", "--client.toolbarMode=auto"]
+    assert command[5:9] == ["--browser.gatherUsageStats", "false", "--server.maxUploadSize", "500"]
+    assert "viewer" not in command, "an option given replaces its default"
+    with pytest.raises(SystemExit):  # other commands still refuse options they do not know
+        main(["examples", "--server.port", "1"])
+
+
+def test_python_m_explain_app_help() -> None:
+    out = subprocess.run([sys.executable, "-m", "explain", "app", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "streamlit run" in out and "--server.port" in out

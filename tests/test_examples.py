@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -71,3 +74,18 @@ def test_text_example_explains_negation() -> None:
 def test_unknown_example() -> None:
     with pytest.raises(explain.InputError, match="choose one of"):
         explain.load_example("mnist")
+
+
+def test_examples_are_package_data_and_the_folder_can_be_moved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from explain.examples import examples_folder
+
+    bundled = Path(explain.__file__).parent / "bundled"
+    assert examples_folder() == bundled, "inside the package, so the wheel ships them"
+    for name in explain.examples():
+        assert (bundled / name / "model" / "config.json").is_file()
+    shutil.copytree(bundled / "diabetes", tmp_path / "diabetes")
+    monkeypatch.setenv("EXPLAIN_EXAMPLES", str(tmp_path))
+    model, data = explain.load_example("diabetes")
+    assert model.task == "regression" and len(data) > 50
+    with pytest.raises(explain.InputError, match="EXPLAIN_EXAMPLES"):
+        explain.load_example("digits")  # not in the folder pointed at

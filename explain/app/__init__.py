@@ -1,8 +1,12 @@
 """The Streamlit app's helpers: session state, loading, cached calls, widgets and inference.
 
 This subpackage is the only part of ``explain`` that imports streamlit (``import explain``
-never imports it), and the pages (``app.py`` and ``pages/``) reach the package only
-through it:
+never imports it), and the pages reach the package only through it:
+
+- :mod:`explain.app.navigation`: the one ``st.navigation`` over the pages, run by both launch
+  paths (``streamlit run app.py`` in a checkout, ``explain app`` from a wheel, whose entry
+  script is ``explain/app/entry/dashboard.py``); :mod:`explain.app.pages`: one module per
+  page, whose ``render()`` draws it.
 
 - :mod:`explain.app.state`: each session's own model and dataset in ``st.session_state``,
   loading (examples and uploads), and attributions cached by content hash, so switching
@@ -15,4 +19,4 @@ through it:
 
 from __future__ import annotations
 
-__all__ = ["infer", "saliency", "state", "tables", "widgets"]
+__all__ = ["infer", "navigation", "pages", "saliency", "state", "tables", "widgets"]

@@ -85,11 +85,13 @@ def describe(model: Model) -> ModelInfo:
     )
 
 
-def load_upload(data: bytes, name: str) -> Model:
-    """Load an uploaded model file from its bytes (in the worker)."""
+def load_upload(data: bytes, name: str, **overrides: Any) -> Model:
+    """Load an uploaded model file from its bytes (in the worker), with the user's
+    corrections (``task``, ``modality``, ``class_names``, ``feature_names``, ``input_shape``)
+    passed to :func:`explain.load_model`."""
     buffer = io.BytesIO(data)
     buffer.name = name
-    return explain.load_model(buffer)
+    return explain.load_model(buffer, **overrides)
 
 
 def load_example(name: str) -> Model:
@@ -143,14 +145,15 @@ class SessionModel:
         self.runner.close()
 
 
-def from_upload(data: bytes, name: str) -> SessionModel:
-    """Load an uploaded model in a new worker process.
+def from_upload(data: bytes, name: str, **overrides: Any) -> SessionModel:
+    """Load an uploaded model in a new worker process; ``overrides`` go to
+    :func:`explain.load_model` there (and again whenever the worker restarts).
 
     Raises:
         ExplainError: the file is not a model explain can load (the loader's message), or
             the worker died while loading it.
     """
-    worker = Worker(load_upload, data, name, describe=describe)
+    worker = Worker(load_upload, data, name, describe=describe, **overrides)
     info = worker.start()
     return SessionModel(info, worker)
 

@@ -28,24 +28,24 @@ import numpy as np
 import streamlit as st
 
 import explain
-from explain.app import infer, remote, tasks
+from explain.app import infer, navigation, remote, tasks
 from explain.app.remote import SessionModel
 from explain.data import Dataset
 from explain.results import Attribution
 
 __all__ = [
-    "Held", "attribution", "conv_layers", "current", "examples", "guarded", "guess_columns",
-    "held", "kept", "load_example", "load_uploads", "method_info", "methods", "page_setup",
-    "pending_model", "require_loaded", "was_cancelled",
+    "Held", "apply_model_settings", "attribution", "conv_layers", "current", "examples", "guarded",
+    "guess_columns", "held", "kept", "load_example", "load_uploads", "method_info", "methods",
+    "model_settings", "page_setup", "pending_model", "require_loaded", "was_cancelled",
 ]
 
 _log = logging.getLogger(__name__)
 
 MODEL, DATA, SCORE, CACHE = "explain.model", "explain.data", "explain.score", "explain.cache"
 CANCELLED, SIDEBAR, PENDING = "explain.cancelled", "explain.sidebar", "explain.pending"
+SETTINGS, APPLIED = "explain.settings", "explain.settings_applied"
 CACHE_SIZE = 16  # attributions kept per session, least recently used dropped first
 BACKGROUND_ROWS = 32  # background examples for DeepLiftShap / GradientShap
-HOME = "app.py"
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def require_loaded() -> tuple[SessionModel, Dataset]:
     model, data = current()
     if model is None or data is None:
         st.info("Load a model and a dataset on the Home page first.")
-        st.page_link(HOME, label="Go to the Home page", icon=":material/home:")
+        st.page_link(navigation.page("home"), label="Go to the Home page", icon=":material/home:")
         st.stop()
     return model, data  # type: ignore[return-value]
 
@@ -198,14 +198,58 @@ def pending_model(model_file: Any, *, show_error: bool = True) -> Held | None:
     if pending is None or pending[0] != file_key:
         _release_pending()
         with st.spinner(f"Reading the model {_name(model_file, '')} in a worker process…"):
-            ok, value, message = _attempt(remote.from_upload, model_file.getvalue(), _name(model_file, "upload"),
-                                          context="Model")
-        entry = Held(value, _bytes_digest(model_file), _name(model_file, "uploaded model")) if ok else None
+            entry, message = _read_upload(model_file, model_settings(model_file), "Model")
         pending = (file_key, entry, message)
         st.session_state[PENDING] = pending
     if pending[1] is None and show_error:
         st.error(pending[2])
     return pending[1]
+
+
+def model_settings(model_file: Any) -> dict[str, Any]:
+    """The corrections applied to this uploaded model file (overrides of
+    :func:`explain.load_model`); empty when none were."""
+    return dict(st.session_state.get(SETTINGS, {}).get(_file_key(model_file), {}))
+
+
+def apply_model_settings(model_file: Any, overrides: dict[str, Any]) -> bool:
+    """Read the uploaded model again with ``overrides`` (task, modality, class and feature
+    names, input shape) in a new worker; True on success.
+
+    When the model read before is the loaded one, the corrected model replaces it (checked
+    on the loaded dataset, whose score is recomputed). On failure the error is shown and
+    nothing changes: the model read before (if any), the loaded model and dataset stay.
+    """
+    file_key = _file_key(model_file)
+    with st.spinner(f"Reading the model {_name(model_file, '')} again with these settings…"):
+        entry, message = _read_upload(model_file, overrides, "Model settings")
+    if entry is None:
+        st.error(message)
+        return False
+    pending = st.session_state.get(PENDING)
+    loaded, data = held()
+    was_loaded = (loaded is not None and pending is not None and pending[0] == file_key
+                  and pending[1] is not None and pending[1].value is loaded.value)
+    _release_pending()
+    st.session_state[PENDING] = (file_key, entry, "")
+    st.session_state.setdefault(SETTINGS, {})[file_key] = dict(overrides)
+    if was_loaded:
+        return _accept(entry, data)
+    return True
+
+
+def _read_upload(model_file: Any, overrides: dict[str, Any], context: str) -> tuple[Held | None, str]:
+    """Load an uploaded model in a new worker with ``overrides``: ``(Held, "")`` or ``(None, error)``.
+    The fingerprint covers the file and the overrides (results of one never serve the other)."""
+    ok, value, message = _attempt(remote.from_upload, model_file.getvalue(), _name(model_file, "upload"),
+                                  context=context, **overrides)
+    if not ok:
+        return None, message
+    fingerprint = _bytes_digest(model_file)
+    if overrides:
+        fingerprint = hashlib.sha256((fingerprint + json.dumps(overrides, sort_keys=True, default=str)).encode())
+        fingerprint = fingerprint.hexdigest()
+    return Held(value, fingerprint, _name(model_file, "uploaded model")), ""
 
 
 def _release_pending() -> None:
@@ -368,7 +412,7 @@ def open_row(row: int) -> None:
     """Open the Saliency page on dataset row ``row`` (the row picker keeps it)."""
     st.session_state["saliency.row"] = int(row)
     st.session_state["explain.kept.saliency.row"] = int(row)
-    st.switch_page("pages/1_Saliency.py")
+    st.switch_page(navigation.page("saliency"))
 
 
 def cancel() -> None:

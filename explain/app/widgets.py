@@ -18,8 +18,8 @@ from explain.model import Model
 from explain.results import Attribution
 
 __all__ = [
-    "chart", "column_picker", "method_picker", "model_brief", "quality_badge", "row_picker", "show_results",
-    "show_summary",
+    "chart", "column_picker", "method_picker", "model_brief", "model_settings", "quality_badge", "row_picker",
+    "show_results", "show_summary",
 ]
 
 NO_LABELS = "(no labels)"
@@ -180,6 +180,94 @@ def model_brief(model: Model) -> str:
     if model.class_names:
         parts.append("classes " + _brief(model.class_names, 4))
     return " · ".join(parts)
+
+
+TASKS = ("classification", "regression")
+MODALITIES = ("tabular", "image", "text")
+
+
+def model_settings(model_file: Any, pending: state.Held | None) -> None:
+    """The "Model settings" expander of an uploaded model: see and correct its task,
+    modality, class names, feature names and input shape. Applying them reads the file
+    again with these overrides of :func:`explain.load_model` (in its worker), and replaces
+    the loaded model when it came from this file. Shown when the file could not be read
+    too (open at once then): a wrong guess of the modality is corrected here."""
+    info = pending.value if pending is not None else None
+    applied = state.model_settings(model_file)
+    # keyed by the file and the model read from it: after Apply the fields show what was read
+    # again; after a failed Apply they keep what the user typed
+    owner = (f"home.settings.{getattr(model_file, 'file_id', '') or id(model_file)}."
+             f"{pending.fingerprint[:12] if pending is not None else 'unread'}")
+    done = st.session_state.pop(state.APPLIED, None)
+    with st.expander("Model settings", expanded=info is None or done is not None, icon=":material/tune:"):
+        if done:
+            st.success(done)
+        st.caption("What was read from the file, or guessed. Correct it and press **Apply**: the model is "
+                   "read again with these settings" + (" (the error above came from the guess)." if info is None
+                                                       else "."))
+        left, right = st.columns(2)
+        task = left.selectbox("Task", TASKS, key=f"{owner}.task",
+                              index=_index(TASKS, info.task if info else applied.get("task")))
+        modality = right.selectbox("Modality", MODALITIES, key=f"{owner}.modality",
+                                   index=_index(MODALITIES, info.modality if info else applied.get("modality")))
+        classes = st.text_input(
+            "Class names (comma-separated, in output order)", key=f"{owner}.classes",
+            value=", ".join(info.class_names or ()) if info else ", ".join(applied.get("class_names", ())),
+        )
+        features = st.text_input(
+            "Feature names (comma-separated; tables)", key=f"{owner}.features",
+            value=", ".join(info.feature_names or ()) if info else ", ".join(applied.get("feature_names", ())),
+        )
+        shape = info.input_shape if info else applied.get("input_shape")
+        typed_shape = st.text_input(
+            "Input shape of one example (e.g. 1, 8, 8 for 8×8 grey images)", key=f"{owner}.shape",
+            value=", ".join(str(n) for n in shape or ()),
+        )
+        if st.button("Apply", key=f"{owner}.apply", icon=":material/refresh:"):
+            chosen = {"task": task, "modality": modality, "class_names": _names(classes),
+                      "feature_names": _names(features), "input_shape": _shape(typed_shape)}
+            if chosen["input_shape"] == "bad":
+                st.error(f"Cannot read the input shape {typed_shape!r}: write whole numbers separated by "
+                         "commas, e.g. 1, 8, 8.")
+                return
+            read = {"task": info.task, "modality": info.modality, "class_names": info.class_names,
+                    "feature_names": info.feature_names, "input_shape": info.input_shape} if info else {}
+            # only what differs from what the file gave (all of it when the file could not be read),
+            # on top of what was applied before
+            overrides = {**applied, **{k: v for k, v in chosen.items()
+                                       if v is not None and (not info or _differs(v, read.get(k)))}}
+            if state.apply_model_settings(model_file, overrides):
+                names = [k.replace("_", " ") for k in overrides]
+                changed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+                st.session_state[state.APPLIED] = (f"Read the model again with the {changed} set here."
+                                                   if changed else "Read the model again.")
+                st.rerun()
+
+
+def _index(options: Sequence[str], value: Any) -> int:
+    return list(options).index(value) if value in options else 0
+
+
+def _names(typed: str) -> list[str] | None:
+    names = [n.strip() for n in typed.split(",") if n.strip()]
+    return names or None
+
+
+def _shape(typed: str) -> tuple[int, ...] | str | None:
+    parts = [p.strip() for p in typed.replace("×", ",").replace("x", ",").split(",") if p.strip()]
+    if not parts:
+        return None
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        return "bad"
+    return shape if all(n > 0 for n in shape) else "bad"
+
+
+def _differs(value: Any, read: Any) -> bool:
+    if isinstance(value, (list, tuple)) and isinstance(read, (list, tuple)):
+        return [str(v) for v in value] != [str(r) for r in read]
+    return value != read
 
 
 def column_picker(data_file: Any, model: state.Held | None) -> tuple[str | None, str | None]:

@@ -1,0 +1,46 @@
+"""Report: run the audit, read its findings, and download one offline HTML file and its JSON."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import explain
+from explain.app import compute, state
+
+
+def render() -> None:
+    """The Report page."""
+    state.page_setup("Report")
+    st.title("Report")
+    model, data = state.require_loaded()
+
+    sections = state.kept(st.multiselect, "Sections", key="report.sections", default=list(explain.audit_sections()),
+                          options=list(explain.audit_sections()))
+    rows = state.kept(st.slider, "Examples explained per section", key="report.rows", default=min(50, len(data)),
+                      min_value=1, max_value=min(len(data), 500))
+    build = st.button("Build report", type="primary")
+    if state.was_cancelled():
+        st.info("Cancelled. Press **Build report** to start again.")
+    audit = compute.audit_report(list(sections), int(rows), compute=build)
+    if audit is None:
+        st.info("Choose the sections, then press **Build report**.")
+        st.stop()
+
+    st.subheader("Findings")
+    for finding in audit.findings:
+        st.text(f"• {finding}")  # plain text: findings quote column names and tokens
+    for section in audit.sections:
+        if section.status != "ok":
+            st.warning(f"{section.title} did not run: {section.reason}")
+    html = audit.to_html()
+    left, right = st.columns(2)
+    left.download_button("Report (HTML, works offline)", data=html, file_name="report.html", mime="text/html",
+                         on_click="ignore", type="primary")
+    right.download_button("Report (JSON)", data=audit.to_json(), file_name="report.json",
+                          mime="application/json", on_click="ignore")
+    st.caption(f"{len(html) / 1e6:.1f} MB, built in {audit.provenance['seconds']} s. Preview:")
+    st.components.v1.html(html, height=900, scrolling=True)
+
+
+if __name__ == "__main__":  # run by Streamlit as a page of the navigation
+    render()
