@@ -18,9 +18,14 @@ from torch import nn
 from ._archives import ZIP_ERRORS, Blob, open_zip
 from ._deps import require
 from ._graph import rebuild_modules
+from ._input_kind import modality_from_input, modality_from_layer, undecided_input, undecided_layer
 from .errors import MissingDependencyError, ModelFormatError, UnsafeModelError
 
 METADATA_FILE = "explain.json"
+# The metadata key under which a loader says why the input does not decide the modality.
+UNDECIDED = "undecided_modality"
+# ONNX TensorProto element types of floating point: FLOAT, DOUBLE, FLOAT16, BFLOAT16.
+_ONNX_FLOATS = {1, 11, 10, 16}
 
 PICKLE_HINT = (
     "explain never unpickles model files, because unpickling runs arbitrary code. "
@@ -124,12 +129,23 @@ def load_pt2(blob: Blob) -> tuple[nn.Module, dict[str, Any]]:
             f"The exported program takes {len(user_inputs)} tensor inputs; explain supports "
             "models with one input tensor. Export a wrapper that takes one tensor."
         )
-    dims = [d if isinstance(d, int) else None for d in user_inputs[0].meta["val"].shape]
-    batch, shape = _shape_from_dims(dims)
-    meta.setdefault("input_shape", shape)
-    if batch is not None:
-        network = FixedBatch(network, batch)
+    example = user_inputs[0].meta["val"]
+    dims = [d if isinstance(d, int) else None for d in example.shape]
+    _read_input(meta, dims, floating=example.dtype.is_floating_point)
+    if dims[0] is not None:
+        network = FixedBatch(network, dims[0])
     return network, meta
+
+
+def _read_input(meta: dict[str, Any], dims: list[int | None], *, floating: bool) -> None:
+    """Fill in the example shape and modality that an exported input implies, where the
+    file's own metadata does not say; an undecided modality leaves the reason behind."""
+    meta.setdefault("input_shape", _shape_from_dims(dims)[1])
+    modality = modality_from_input(len(dims), floating=floating)
+    if modality is not None:
+        meta.setdefault("modality", modality)
+    else:
+        meta.setdefault(UNDECIDED, undecided_input(dims, floating=floating))
 
 
 def load_torchscript(blob: Blob) -> tuple[nn.Module, dict[str, Any]]:
@@ -141,7 +157,19 @@ def load_torchscript(blob: Blob) -> tuple[nn.Module, dict[str, Any]]:
             f"torch.jit.load could not read {blob.name or 'the file'}: {err}. Save it with "
             "torch.jit.save(torch.jit.script(model), path), or better export with torch.export."
         ) from err
-    return network, _parse_meta(extra[METADATA_FILE])
+    meta = _parse_meta(extra[METADATA_FILE])
+    _read_layers(meta, network)  # a TorchScript file keeps no example input
+    return network, meta
+
+
+def _read_layers(meta: dict[str, Any], network: nn.Module) -> None:
+    """Fill in the modality that the network's first layer implies, where the metadata
+    does not say; an undecided modality leaves the reason behind."""
+    modality = modality_from_layer(network)
+    if modality is not None:
+        meta.setdefault("modality", modality)
+    else:
+        meta.setdefault(UNDECIDED, undecided_layer(network))
 
 
 class OnnxRuntimeModule(nn.Module):
@@ -154,8 +182,6 @@ class OnnxRuntimeModule(nn.Module):
         options.intra_op_num_threads = max(1, torch.get_num_threads())
         self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
-        dims = [d if isinstance(d, int) else None for d in self.session.get_inputs()[0].shape]
-        self.batch, self.example_shape = _shape_from_dims(dims)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         array = x.detach().cpu().numpy().astype(np.float32)
@@ -178,14 +204,17 @@ def load_onnx(blob: Blob) -> tuple[nn.Module, dict[str, Any], bool]:
     for prop in proto.metadata_props:
         if prop.key == METADATA_FILE:
             meta = _parse_meta(prop.value)
+    if not proto.graph.input:
+        raise ModelFormatError("The ONNX model declares no input; export it with its input tensor.")
     if len(proto.graph.input) - len(proto.graph.initializer) > 1:
         raise ModelFormatError("The ONNX model takes several inputs; explain supports one input tensor.")
+    tensor_type = proto.graph.input[0].type.tensor_type
+    dims = [d.dim_value or None for d in tensor_type.shape.dim]
+    _read_input(meta, dims, floating=tensor_type.elem_type in _ONNX_FLOATS)
     try:
         onnx2torch = require("onnx2torch")
         network: nn.Module = onnx2torch.convert(proto)
         differentiable = True
-        dims = [d.dim_value or None for d in proto.graph.input[0].type.tensor_type.shape.dim]
-        batch, shape = _shape_from_dims(dims)
     except Exception:  # not installed, or the graph uses an op it cannot convert
         try:
             runtime = OnnxRuntimeModule(blob.data)
@@ -197,10 +226,8 @@ def load_onnx(blob: Blob) -> tuple[nn.Module, dict[str, Any], bool]:
                 "Export the model again with torch.onnx.export."
             ) from err
         network, differentiable = runtime, False
-        batch, shape = runtime.batch, runtime.example_shape
-    meta.setdefault("input_shape", shape)
-    if batch is not None:
-        network = FixedBatch(network, batch)
+    if dims and dims[0] is not None:
+        network = FixedBatch(network, dims[0])
     return network, meta, differentiable
 
 
@@ -224,7 +251,9 @@ def load_registry_folder(folder: Path, config: dict[str, Any]) -> tuple[nn.Modul
             f"The weights in model.safetensors do not fit architecture "
             f"{config['architecture']!r} with the arguments in config.json: {err}"
         ) from err
-    return network, dict(config.get("explain", {}))
+    meta = dict(config.get("explain", {}))
+    _read_layers(meta, network)
+    return network, meta
 
 
 def load_hf_folder(folder: Path, config: dict[str, Any]) -> tuple[nn.Module, dict[str, Any]]:

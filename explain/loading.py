@@ -64,7 +64,11 @@ def load_model(
         source: a path (file or folder), bytes, or a binary file-like object such as a
             browser upload. The format is recognised from the content.
         task, modality, feature_names, class_names, input_shape: override what the file's
-            metadata says (or fill in what it lacks).
+            metadata says (or fill in what it lacks). Without metadata the modality is
+            read from the model's example input (``.pt2``, ONNX: float ``(batch,
+            features)`` is a table, ``(batch, channels, height, width)`` an image) or its
+            first layer (TorchScript: ``Linear`` or ``Conv2d``); where that does not
+            decide it, loading fails and asks for ``modality=``.
         allow_code: accept formats that can run code when loaded (.pt2, TorchScript).
             ``None`` means: yes, unless the server runs in shared mode.
         device: where to run the model; ``None`` picks the GPU when there is one
@@ -72,7 +76,18 @@ def load_model(
 
     Raises:
         UnsafeModelError: a pickle, or a code-running format in shared mode.
-        ModelFormatError: the file is not a supported model format or is corrupt.
+        ModelFormatError: the file is not a supported model format or is corrupt, or
+            its modality cannot be told and was not given.
+
+    Example:
+        A CNN exported the plain way, without explain's metadata, loads as an image model:
+
+        >>> import torch, tempfile, os, explain
+        >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(72, 3))
+        >>> path = os.path.join(tempfile.mkdtemp(), "cnn.pt2")
+        >>> torch.export.save(torch.export.export(cnn, (torch.zeros(1, 1, 8, 8),)), path)
+        >>> explain.load_model(path).modality
+        'image'
     """
     found = read_source(source, what="model")
     if allow_code is None:
@@ -88,10 +103,17 @@ def load_model(
         class_names=class_names, input_shape=input_shape,
     )
     meta.update({k: v for k, v in overrides.items() if v is not None})
+    undecided = meta.pop(formats.UNDECIDED, None)
+    if "modality" not in meta:
+        raise ModelFormatError(
+            f"Could not tell what {name or 'this model'} takes: {undecided or 'the file does not say'}. "
+            "Say what it is: explain.load_model(path, modality='tabular' | 'image' | 'text') "
+            "(in the app: Model settings), or save it with explain.save_model, which records it."
+        )
     model = Model(
         network,
         task=meta.get("task", "classification"),
-        modality=meta.get("modality", "tabular"),
+        modality=meta["modality"],
         feature_names=meta.get("feature_names"),
         class_names=meta.get("class_names"),
         input_shape=meta.get("input_shape"),

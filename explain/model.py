@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._input_kind import first_layer, modality_from_layer
 from .errors import InputError
 
 __all__ = ["Model", "TASKS", "MODALITIES"]
@@ -94,7 +95,8 @@ class Model:
         module: the network (any ``nn.Module``; for text, a Hugging Face sequence
             classifier). It is put in eval mode.
         task: ``"classification"`` (outputs are logits) or ``"regression"``.
-        modality: ``"tabular"``, ``"image"`` or ``"text"``.
+        modality: ``"tabular"``, ``"image"`` or ``"text"``; ``None`` reads it from the
+            first layer with weights (``Conv2d``: image, otherwise tabular).
         feature_names: tabular feature names, in input order.
         class_names: names of the outputs of a classifier.
         input_shape: shape of one example without the batch dimension; inferred from
@@ -111,7 +113,7 @@ class Model:
         module: nn.Module,
         *,
         task: str = "classification",
-        modality: str = "tabular",
+        modality: str | None = None,
         feature_names: Sequence[str] | None = None,
         class_names: Sequence[str] | None = None,
         input_shape: Sequence[int] | None = None,
@@ -127,7 +129,7 @@ class Model:
                 "Load files with explain.load_model(path) instead."
             )
         self.task = _choose("task", task, TASKS)
-        self.modality = _choose("modality", modality, MODALITIES)
+        self.modality = _choose("modality", modality or modality_from_layer(module) or "tabular", MODALITIES)
         if self.modality == "text" and tokenizer is None:
             raise InputError(
                 "A text model needs its tokenizer: pass tokenizer=... (a Hugging Face "
@@ -206,13 +208,13 @@ class Model:
         ``inputs`` takes the same forms as :func:`explain.attribute`; ``batch_size`` rows
         go through at once (None: as many as the memory budget holds, see explain._budget).
         """
+        from ._budget import batch_rows
         from ._inputs import prepare
 
-        from ._budget import batch_rows
         batch = prepare(self, inputs)
+        batch_size = batch_rows(self, batch, batch_size)
         outs = []
         with torch.no_grad():
-        batch_size = batch_rows(self, batch, batch_size)
             for start in range(0, batch.n, batch_size):
                 part = batch.slice(start, start + batch_size)
                 outs.append(self.forward_module(*part.forward_args()).float().cpu().numpy())
@@ -262,7 +264,7 @@ def _eval_mode(module: nn.Module) -> nn.Module:
 
 
 def _infer_input_shape(module: nn.Module) -> tuple[int, ...] | None:
-    """The input shape of a network whose first parametrised layer is Linear or Conv."""
+    """The example shape of a graph's input, or the feature count of a first Linear layer."""
     for placeholder in _graph_placeholders(module):
         shape = getattr(placeholder.meta.get("val"), "shape", None)
         if shape is not None and len(shape) >= 2:
@@ -270,11 +272,9 @@ def _infer_input_shape(module: nn.Module) -> tuple[int, ...] | None:
                 return tuple(int(s) for s in shape[1:])
             except TypeError:  # a symbolic size beyond the batch dimension
                 return None
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            return (layer.in_features,)
-        if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-            return None  # channels are known but not the spatial size
+    found = first_layer(module)  # a convolution knows its channels but not the spatial size
+    if found is not None and found[0] == "Linear":
+        return (int(found[1].shape[1]),)
     return None
 
 
