@@ -61,31 +61,33 @@ def _pct(x: float) -> str:
 
 # --- performance ------------------------------------------------------------------------
 def performance(model: Model, data: Dataset, **_: Any) -> Section:
+    from ._scoring import score
+
     def run() -> tuple[list[str], dict[str, float], dict[str, Any]]:
         if data.y is None:
             raise ExplainError("The dataset has no labels, so accuracy cannot be measured; load it with target=...")
-        predictions = model.predict(data)
-        if model.task == "classification":
-            names = model.class_names or data.class_names
-            predicted = [names[p] if names and p < len(names) else str(p) for p in predictions]
-            accuracy = float(np.mean([p == t for p, t in zip(predicted, data.labels or [])]))
-            return ([f"accuracy {_pct(accuracy)} on {len(data)} labelled examples"],
-                    {"accuracy": accuracy}, {})
-        truth = data.y.astype(float)
-        error = predictions - truth
-        r2 = float(1 - (error**2).sum() / ((truth - truth.mean()) ** 2).sum())
-        mae = float(np.abs(error).mean())
-        return [f"R² {r2:.2f}, mean absolute error {mae:.3g} on {len(data)} labelled examples"], \
-            {"r2": r2, "mae": mae}, {}
+        result = score(model, data)
+        if result.name == "Accuracy":
+            findings = [f"accuracy {_pct(result.value)} on {len(data)} labelled examples"]
+        else:
+            findings = [f"R² {result.value:.2f}, mean absolute error {result.metrics['mae']:.3g} "
+                        f"on {len(data)} labelled examples"]
+        if result.mapping:
+            findings.append(f"{result.mapping}, since the model names no classes; give it class names "
+                            "(load_model(..., class_names=[...])) if it was trained otherwise")
+        return findings, dict(result.metrics), {}
 
     return _timed("performance", "Performance", run)
 
 
 # --- saliency ---------------------------------------------------------------------------
 def _concentration(attr: Any, names: list[str] | None) -> tuple[str, float]:
+    """Where the attribution concentrates, in the words of the modality: the top three
+    features of a table, the top 10% of an image's pixels or of a text's token positions."""
     importance = np.abs(attr.values).mean(axis=0).ravel()
     total = importance.sum() or 1.0
-    if attr.modality == "tabular" and names:
+    if attr.modality == "tabular":
+        names = names or [f"feature {j}" for j in range(importance.size)]
         top = np.argsort(-importance)[:3]
         share = float(importance[top].sum() / total)
         return f"the top three features carry {_pct(share)} of the attribution ({', '.join(names[j] for j in top)})", share

@@ -2,8 +2,9 @@
 (robustness, calibration, conformal prediction, selective prediction).
 
 A dataset numbers its classes in its own order (see :func:`explain.data.encode_labels`);
-the model numbers them in the order it was trained with. Where both name their classes,
-labels are matched by name; otherwise the dataset's indices are taken as they are.
+the model numbers them in the order it was trained with. Where the model names its
+classes, labels are matched by name; otherwise integer labels are output indices and
+others are taken in the dataset's sorted order (see :func:`label_mapping`).
 
 Example:
     >>> import numpy as np, torch, explain
@@ -22,20 +23,22 @@ from typing import Any
 
 import numpy as np
 
-from .data import Dataset
+from .data import Dataset, encode_labels
 from .errors import DataError, InputError
 from .model import Model
 
-__all__ = ["true_labels"]
+__all__ = ["true_labels", "label_mapping"]
 
 
-def true_labels(model: Model, inputs: Any, targets: Any = None) -> np.ndarray:
+def true_labels(model: Model, inputs: Any, targets: Any = None, *, n_outputs: int | None = None) -> np.ndarray:
     """The labels of ``inputs`` as model output indices (classification) or values (regression).
 
     Args:
         model: the model whose outputs the labels index.
         inputs: the examples; a :class:`Dataset` brings its own labels.
         targets: explicit labels (one per example); they win over the dataset's.
+        n_outputs: the model's number of outputs, where known: a dataset's labels are then
+            checked against it (see :func:`label_mapping`).
 
     Raises:
         DataError: there are no labels, or they name classes the model does not have.
@@ -47,7 +50,7 @@ def true_labels(model: Model, inputs: Any, targets: Any = None) -> np.ndarray:
                 "loaded with target=<label column>."
             )
         if model.task == "classification":
-            return _from_dataset(model, inputs)
+            return label_mapping(model, inputs, n_outputs)[0]
         return inputs.y.astype(np.float64)
     try:
         array = np.asarray(targets)
@@ -71,22 +74,58 @@ def true_labels(model: Model, inputs: Any, targets: Any = None) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def _from_dataset(model: Model, data: Dataset) -> np.ndarray:
+def label_mapping(model: Model, data: Dataset, n_outputs: int | None = None) -> tuple[np.ndarray, str | None]:
+    """A classifier's labels in ``data`` as output indices, and how they were matched
+    when that was an assumption (else None).
+
+    In this order: by name, where the model names its classes; as indices, where the
+    labels are integers within the outputs; otherwise in sorted order (as scikit-learn's
+    ``LabelEncoder`` numbers classes, which is how most models without names were
+    trained), where the dataset has as many label values as the model has outputs.
+    Give the model its class names (``load_model(..., class_names=[...])``) to change it.
+
+    Raises:
+        DataError: the labels cannot be matched with the outputs; the message says how.
+
+    Example:
+        >>> import numpy as np, torch, explain
+        >>> model = explain.Model(torch.nn.Linear(2, 3), modality="tabular")
+        >>> data = explain.Dataset(np.zeros((3, 2)), np.array([2, 0, 1]),
+        ...                        class_names=["type_a", "type_b", "type_c"])
+        >>> labels, how = label_mapping(model, data, n_outputs=3)
+        >>> labels.tolist(), how
+        ([2, 0, 1], "labels matched with outputs in sorted order: 'type_a' → 0, 'type_b' → 1, 'type_c' → 2")
+    """
     labels = data.labels or []
     names = model.class_names
     if names:
         index = {str(name): i for i, name in enumerate(names)}
-        if all(label in index for label in labels):
-            return np.array([index[label] for label in labels], dtype=np.int64)
-    if all(_is_int(label) for label in labels):  # "0", "1", ... are output indices
-        return np.array([int(label) for label in labels], dtype=np.int64)
-    if names:
-        unknown = sorted({label for label in labels if label not in names})[:5]
+        unknown = sorted({label for label in labels if label not in index})
+        if not unknown:
+            return np.array([index[label] for label in labels], dtype=np.int64), None
+        if not all(_is_int(label) for label in labels):
+            raise DataError(
+                f"The dataset has labels {unknown[:5]} that are not among the model's classes "
+                f"{list(names)[:10]}. Check the target column, or rename the labels to match."
+            )
+    if data.class_names:  # the dataset's own numbering: sorted, for a loaded file
+        indices, values = np.asarray(data.y, dtype=np.int64), list(data.class_names)
+    else:
+        indices, encoded = encode_labels(labels)
+        values = list(encoded)
+    if all(_is_int(v) for v in values) and (
+            n_outputs is None or all(0 <= int(v) < n_outputs for v in values)):
+        return np.array([int(label) for label in labels], dtype=np.int64), None  # output indices
+    if n_outputs is not None and len(values) != n_outputs:
         raise DataError(
-            f"The dataset has labels {unknown} that are not among the model's classes "
-            f"{list(names)[:10]}. Check the target column, or rename the labels to match."
+            f"The dataset's labels take {len(values)} values ({', '.join(values[:5])}"
+            f"{', ...' if len(values) > 5 else ''}) but the model has {n_outputs} outputs and no "
+            "class names, so they cannot be matched. Give the model its class names in output "
+            "order: explain.load_model(path, class_names=[...]) (in the app: Model settings)."
         )
-    return np.asarray(data.y, dtype=np.int64)
+    shown = ", ".join(f"{v!r} → {i}" for i, v in enumerate(values[:10]))
+    more = ", ..." if len(values) > 10 else ""
+    return indices, f"labels matched with outputs in sorted order: {shown}{more}"
 
 
 def _is_int(text: str) -> bool:

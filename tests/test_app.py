@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
 import pickle
 import weakref
@@ -18,10 +19,14 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import explain  # noqa: E402
+from explain.app.navigation import page_file  # noqa: E402
+from explain.examples import examples_folder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = str(ROOT / "app.py")
-SALIENCY = "pages/1_Saliency.py"
+# Pages by their files in the package (what app.py's st.navigation lists; absolute paths).
+SALIENCY = str(page_file("saliency"))
+HOME_PAGE = str(page_file("home"))
 TIMEOUT = 120
 FEATURES = ["age", "income", "height", "weight", "score"]
 OCTETS = "application/octet-stream"
@@ -199,6 +204,95 @@ def test_bad_uploads_show_an_error_and_keep_what_was_loaded(
     assert _metrics(at)["Rows"] == "143"
 
 
+# --- model settings -------------------------------------------------------------------------
+def _widget(at: AppTest, kind: str, label: str):  # noqa: ANN202
+    return next(w for w in getattr(at, kind) if w.label.startswith(label))
+
+
+def test_model_settings_fix_a_wrong_modality_and_keep_what_was_loaded(tmp_path: Path) -> None:
+    """A CNN saved without modality="image" is recorded as a table: reading it fails; the
+    Model settings expander is open, and choosing "image" there reads it; the example
+    loaded before stays loaded throughout."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 10)).eval()
+    explain.save_model(net, tmp_path / "cnn.pt2", torch.rand(4, 1, 8, 8))  # modality defaults to tabular
+    at = _upload_mode(_load(_home(), "breast_cancer"))
+    _upload(at, (tmp_path / "cnn.pt2").read_bytes(), None, names=("cnn.pt2", ""))
+    assert any("Tabular inputs must be 2-D" in e.value for e in at.error)
+    assert [e.label for e in at.expander] == ["Model settings"]
+    assert _button(at, "Load uploads").disabled
+    assert _widget(at, "selectbox", "Modality").value == "tabular"
+
+    _widget(at, "text_input", "Feature names").input("a, b").run()  # a wrong correction: an error, nothing lost
+    _button(at, "Apply").click().run()
+    assert any(e.value.startswith("Model settings:") for e in at.error)
+    assert at.session_state["explain.model"].label == "example breast_cancer"
+    _widget(at, "text_input", "Feature names").input("").run()
+
+    _widget(at, "selectbox", "Modality").select("image").run()
+    _widget(at, "text_input", "Class names").input(", ".join(f"digit {k}" for k in range(10))).run()
+    _button(at, "Apply").click().run()
+    _ok(at)
+    assert any("Read cnn.pt2" in c.value and "image classification" in c.value and "digit 0" in c.value
+               for c in at.caption)
+    assert any("modality" in s.value and "class names" in s.value for s in at.success)
+    assert at.session_state["explain.model"].label == "example breast_cancer", "not loaded before Load uploads"
+    digits = (examples_folder() / "digits" / "data.npz").read_bytes()
+    _upload(at, None, digits, names=("", "digits.npz"))
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    metrics = _metrics(at)
+    assert metrics["Modality"] == "image" and metrics["Image size"] == "1×8×8"
+    model = at.session_state["explain.model"].value
+    assert model.modality == "image" and model.class_names[0] == "digit 0"
+    assert model.runner.alive, "the corrected model lives in its worker"
+
+
+def test_model_settings_correct_the_loaded_upload_in_place(clinic: tuple[bytes, bytes]) -> None:
+    """Renaming the features of the loaded upload reads it again in a new worker and replaces
+    it, with the dataset kept and the cached results of the old model dropped."""
+    model_bytes, csv_bytes = clinic
+    at = _upload(_upload_mode(_home()), model_bytes, csv_bytes)
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    old = at.session_state["explain.model"]
+    assert _widget(at, "text_input", "Feature names").value == ", ".join(FEATURES)
+    assert _widget(at, "text_input", "Class names").value == "healthy, sick"
+    _widget(at, "selectbox", "Task").select("classification").run()
+    _widget(at, "text_input", "Feature names").input("Age, Income, Height, Weight, Score").run()
+    _button(at, "Apply").click().run()
+    _ok(at)
+    new = at.session_state["explain.model"]
+    assert new is not old and new.fingerprint != old.fingerprint
+    assert new.value.feature_names == ("Age", "Income", "Height", "Weight", "Score")
+    assert not old.value.runner.alive, "the replaced model's worker stopped"
+    assert at.session_state["explain.data"].label == "patients.csv", "the dataset stays"
+    assert "Accuracy on the dataset" in _metrics(at)
+    assert any("feature names" in s.value for s in at.success)
+
+
+def test_string_labels_and_a_model_without_class_names_score_in_sorted_order(clinic: tuple[bytes, bytes]) -> None:
+    """The app scores as the audit does (it showed 0% here): labels matched with outputs in
+    sorted order, said on the page; class names set under Model settings change it."""
+    torch.manual_seed(0)
+    x = torch.randn(60, 5)
+    net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
+    buffer = io.BytesIO()
+    torch.export.save(torch.export.export(net, (x[:2],)), buffer)  # no metadata: no class names
+    predicted = net(x).argmax(1).numpy()
+    table = pd.DataFrame(x.numpy(), columns=FEATURES).assign(kind=np.array(["type_a", "type_b"])[predicted])
+    at = _upload(_upload_mode(_home()), buffer.getvalue(), table.to_csv(index=False).encode())
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    assert _metrics(at)["Accuracy on the dataset"] == "100.0%"
+    assert any("sorted order: 'type_a' → 0, 'type_b' → 1" in i.value for i in at.info)
+    _widget(at, "text_input", "Class names").input("type_b, type_a").run()  # the other order
+    _button(at, "Apply").click().run()
+    _ok(at)
+    assert _metrics(at)["Accuracy on the dataset"] == "0.0%"
+    assert not any("sorted order" in i.value for i in at.info)
+
+
 # --- saliency -------------------------------------------------------------------------------
 def test_saliency_without_a_model_says_what_to_do() -> None:
     at = _home()
@@ -249,7 +343,7 @@ def test_saliency_runs_on_a_row_and_a_sample_and_never_recomputes(monkeypatch: p
 
     # Switching pages never recomputes.
     before = len(calls)
-    at.switch_page("app.py").run()
+    at.switch_page(HOME_PAGE).run()
     at.switch_page(SALIENCY).run()
     _ok(at)
     assert at.selectbox(key="saliency.row").value == 7
@@ -336,7 +430,7 @@ def test_a_new_model_releases_the_old_one_and_its_results(clinic: tuple[bytes, b
     cache = at.session_state["explain.cache"]
     assert cache and {fingerprint for fingerprint, _ in cache.values()} == {old.fingerprint}
     del old
-    at.switch_page("app.py").run()
+    at.switch_page(HOME_PAGE).run()
     at.radio(key="home.source").set_value("Try an example").run()
     _load(at, "breast_cancer")
     assert at.session_state["explain.model"].label == "example breast_cancer"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import explain
+from explain import _scoring
 from explain.data import Dataset
+from explain.errors import DataError
 from explain.model import Model
 
 __all__ = ["attribute", "shap_values", "attention", "audit", "section", "robustness", "quick_quality",
@@ -70,25 +70,20 @@ def sanity(model: Model, part: Dataset, *, progress: Progress, method: str) -> A
 
 
 def score(model: Model, data: Dataset, *, progress: Progress) -> dict[str, Any] | None:
-    """Accuracy (class names compared by name) or R² on the labelled rows, or None; also
-    checks that the model runs on the data."""
+    """The model's score on at most :data:`SCORE_ROWS` labelled rows, through the same path
+    as the audit (:func:`explain._scoring.score`), or None without labels; also checks
+    that the model runs on the data. Labels that cannot be matched with the outputs give
+    a score of None with the reason as its note, and the pair still loads."""
+    model.logits(data[:2])  # a model that does not fit the data fails the load here
     if data.y is None:
-        model.logits(data[:2])
         return None
     part = data[:SCORE_ROWS]
-    predicted = model.predict(part)
-    progress(1.0)
-    if model.task == "classification":
-        names = model.class_names or tuple(str(i) for i in range(int(predicted.max()) + 1))
-        truth = part.labels or []
-        guessed = [names[int(i)] if int(i) < len(names) else str(int(i)) for i in predicted]
-        value = float(np.mean([g == t for g, t in zip(guessed, truth)]))
-        unknown = sorted(set(truth) - set(names))[:5]
-        note = f"labels not among the model's classes: {unknown}" if unknown else None
-        return {"name": "Accuracy", "value": value, "text": f"{value:.1%}", "rows": len(part), "note": note}
-    if predicted.ndim != 1:
-        return None
-    y = np.asarray(part.y, dtype=float)
-    spread = float(((y - y.mean()) ** 2).sum())
-    value = 1.0 - float(((y - predicted) ** 2).sum()) / spread if spread > 0 else float("nan")
-    return {"name": "R²", "value": value, "text": f"{value:.3f}", "rows": len(part), "note": None}
+    try:
+        result = _scoring.score(model, part)
+    except DataError as err:  # labels that do not match the outputs: load, and say why
+        return {"name": "Accuracy", "value": None, "text": "—", "rows": len(part), "note": str(err),
+                "mapping": None}
+    finally:
+        progress(1.0)
+    return {"name": result.name, "value": result.value, "text": result.text, "rows": result.rows,
+            "note": None, "mapping": result.mapping}

@@ -307,11 +307,15 @@ def show_summary() -> None:
     held_model, held_data = state.held()
     score = st.session_state.get(state.SCORE)
     if score is not None:
-        how = " (predicted class names compared with the labels)" if score["name"] == "Accuracy" else ""
+        how = " (labels matched with the model's outputs)" if score["name"] == "Accuracy" else ""
         st.metric(f"{score['name']} on the dataset", score["text"],
                   help=f"On {score['rows']:,} labelled rows{how}.")
+        if score["mapping"]:
+            st.info(f"The model names no classes, so its {score['mapping']} (as scikit-learn's LabelEncoder "
+                    "numbers them). If it was trained otherwise, set its class names in output order under "
+                    "**Model settings**.")
         if score["note"]:
-            st.warning(f"Accuracy may mislead: {score['note']}.")
+            st.warning(f"The model could not be scored: {score['note']}")
     if held_model is not None:
         _show_model(held_model)
     if held_data is not None:
