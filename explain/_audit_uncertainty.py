@@ -20,7 +20,7 @@ import numpy as np
 from ._audit_sections import Section, _pct, _timed
 from ._labels import true_labels
 from .calibrate import calibration
-from .conformal_prediction import conformal
+from .conformal_prediction import DEFAULT_METHODS, conformal, coverage_band
 from .data import Dataset
 from .errors import DataError, ExplainError
 from .model import Model
@@ -111,7 +111,7 @@ def uncertainty_section(model: Model, data: Dataset, *, rows: int = 100, seed: i
     ``data`` (a sample of ``max(rows, 500)`` rows, seeded). Uncertainty comes from MC
     dropout (``uncertainty_samples`` passes) where the model has dropout layers, else from
     one softmax pass (classifiers) or test-time augmentation (regression); conformal sets
-    (RAPS) or intervals (residual) are calibrated on half the sample at level
+    (LAC) or intervals (residual) are calibrated on half the sample at level
     ``1 - conformal_alpha`` and checked on the other half.
 
     Metrics: ``calibration.ece`` / ``.mce`` / ``.brier`` / ``.nll`` / ``.temperature`` /
@@ -190,7 +190,7 @@ def _conformal(model: Model, sample: Dataset, picks: np.ndarray, seed: int, alph
     fit, held = np.sort(order[:half]), np.sort(order[half:])
     classifier = model.task == "classification"
     try:
-        method = method or ("raps" if classifier else "residual")
+        method = method or DEFAULT_METHODS[model.task]
         cp = conformal(model, sample[fit], alpha=alpha, method=method, seed=seed, backend=backend)
     except DataError as err:
         return [f"no conformal prediction: {err}"]
@@ -200,10 +200,17 @@ def _conformal(model: Model, sample: Dataset, picks: np.ndarray, seed: int, alph
     metrics["conformal.coverage"] = coverage
     head = (f"{_pct(1 - alpha)} conformal {f'prediction sets ({method.upper()})' if classifier else 'intervals'}, "
             f"calibrated on {len(fit)} rows: coverage {_pct(coverage)} on {len(held)} other rows")
+    promised, error = coverage_band(len(fit), len(held), alpha)
+    wide = []
+    if coverage > promised + 2 * error:
+        others = "method='lac'" if method != "lac" else "a larger calibration set"
+        wide = [f"the {'sets' if classifier else 'intervals'} are larger than they need to be: coverage "
+                f"{_pct(coverage)} against the promised {_pct(promised)} (± {_pct(2 * error)} by chance); "
+                f"try {others}, or randomized=True" + (" (APS, RAPS)" if classifier else "")]
     if classifier:
         sizes = sets.sizes
         metrics["conformal.mean_set_size"] = float(sizes.mean())
         return [f"{head}, mean set size {sizes.mean():.2f} classes, {_pct(float(np.mean(sizes == 1)))} "
-                "hold a single class"]
+                "hold a single class", *wide]
     metrics["conformal.mean_width"] = float(sets.sizes.mean())
-    return [f"{head}, width ±{cp.quantile:.3g} around each prediction"]
+    return [f"{head}, width ±{cp.quantile:.3g} around each prediction", *wide]

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -43,23 +44,34 @@ class Local:
         return out
 
 
+# Ray's switch that makes a local instance use 127.0.0.1 (named for macOS and Windows,
+# where it is off by default).
+LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
 class Ray:
     """Run chunks on Ray actors that hold the model.
 
     Args:
         address: a running cluster's address (``"ray://host:10001"``, ``"auto"``); None
-            starts a local Ray instance on this machine (one node, no dashboard).
+            starts a local Ray instance on this machine (one node, no dashboard, bound to
+            127.0.0.1).
         workers: how many actors (default: the cluster's CPUs, at most the chunks).
     """
 
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        if address is None:
+            # Ray on Linux swaps a loopback node address for the machine's outward one
+            # unless told it is not a cluster; read when ray is first imported.
+            os.environ.setdefault(LOCAL_ONLY, "0")
         self.ray = require("ray", feature="the Ray backend")
         if not self.ray.is_initialized():
             if address is None:
+                # a local instance listens on loopback only, never the machine's other addresses
                 self.ray.init(address="local", include_dashboard=False, log_to_driver=False,
-                              configure_logging=False)
+                              configure_logging=False, _node_ip_address="127.0.0.1")
             else:
                 self.ray.init(address=address, log_to_driver=False, configure_logging=False)
         self.workers = workers

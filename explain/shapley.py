@@ -45,7 +45,7 @@ from ._budget import check_batch_size, row_bytes, rows_per_batch
 from ._inputs import prepare
 from ._maskers import Masker, make_masker
 from .errors import InputError
-from .gradients import _outputs, _seeded, _targets, attribute
+from .gradients import _names_from_data, _outputs, _seeded, _targets, attribute
 from .model import Model
 from .results import Attribution
 
@@ -131,7 +131,7 @@ def shap_values(
         err_all[i, : len(e)] = e
     values = mask.spread(phi_all).cpu().numpy()
     stderr = mask.spread(err_all).cpu().numpy() if used & {"kernel", "permutation"} else None
-    return Attribution(
+    result = Attribution(
         values=values, method="shap", target=targets.cpu().numpy(), modality=model.modality,
         inputs=None if model.modality == "text" else batch.x.cpu().numpy(),
         feature_names=model.feature_names, class_names=model.class_names, tokens=batch.tokens,
@@ -142,6 +142,7 @@ def shap_values(
                 "background_rows": None if bg is None else int(len(bg)), "seed": seed,
                 "features": int(mask.n_features), "patch": getattr(mask, "patch", None)},
     )
+    return _names_from_data(result, inputs, model)  # as the gradient path does
 
 
 def _choose(algorithm: str, m: int, exact_max: int, n_samples: int | None) -> str:

@@ -10,8 +10,12 @@ import pytest
 import torch
 from torch import nn
 
+from explain._backends import LOCAL_ONLY
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# a local Ray instance on 127.0.0.1, not the machine's other address (set before ray is imported)
+os.environ.setdefault(LOCAL_ONLY, "0")
 torch.set_num_threads(2)
 warnings.filterwarnings("ignore", category=UserWarning, module=r"captum\.")
 

@@ -142,3 +142,17 @@ def test_report_in_chromium_runs_no_script_and_renders_every_plot(hostile: tuple
     assert all(url.startswith("file:") for url in requests)
     assert rendered == len(re.findall(r'<div id="figure-\d+"', path.read_text())) >= 4
     assert '<script>alert("label")</script>' in text  # shown as text, not run
+
+
+def test_shap_finding_on_an_unnamed_table_speaks_of_features() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4)).astype(np.float32)
+    net = torch.nn.Linear(4, 2)
+    model = explain.Model(net, task="classification", modality="tabular")  # no feature names
+    data = explain.Dataset(x, (x[:, 0] > 0).astype(np.int64), feature_names=["age", "bmi", "bp", "s1"])
+    section = explain.audit(model, data, sections=["shap"], rows=20).section("shap")
+    text = section.findings[0]
+    assert "token" not in text and "the top three features carry" in text
+    assert any(name in text for name in ["age", "bmi", "bp", "s1"])  # the dataset's names reach SHAP
+    bare = explain.audit(model, explain.Dataset(x, data.y), sections=["shap"], rows=20).section("shap")
+    assert "token" not in bare.findings[0] and "features carry" in bare.findings[0]

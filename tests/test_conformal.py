@@ -4,7 +4,6 @@ guarantee over many random splits, regression intervals and the set-size plot.""
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from torch import nn
 
 import explain
 from explain import plots
-from explain.conformal_prediction import conformal_quantile
+from explain.conformal_prediction import conformal_quantile, coverage_band
 from explain.errors import DataError, InputError, MethodError
 
 
@@ -87,20 +86,43 @@ def _coverages(method: str, alpha: float, randomized: bool, splits: int = 300) -
 def test_coverage_guarantee_over_many_random_splits(method: str, randomized: bool) -> None:
     alpha = 0.1
     coverage, n, m = _coverages(method, alpha, randomized)
-    rank = math.ceil((n + 1) * (1 - alpha))
-    expected = rank / (n + 1)  # the exact mean coverage of continuous scores over random splits
+    # the exact mean coverage of continuous scores over random splits, ceil((n + 1)(1 - alpha))
+    # / (n + 1) = 46/51; per split it is Beta(rank, n + 1 - rank) given the calibration set,
+    # plus the binomial noise of m test points: the spread must match coverage_band's
+    expected, predicted_sd = coverage_band(n, m, alpha)
+    assert expected == pytest.approx(46 / 51)
     se = coverage.std() / np.sqrt(len(coverage))
     assert coverage.mean() >= 1 - alpha - 4 * se  # the finite-sample guarantee
-    # per split the coverage is Beta(rank, n + 1 - rank) given the calibration set, plus the
-    # binomial noise of m test points: the spread must match that
-    a, b = rank, n + 1 - rank
-    beta_var = a * b / ((a + b) ** 2 * (a + b + 1))
-    predicted_sd = math.sqrt(beta_var + expected * (1 - expected) / m)
     if randomized or method == "lac":  # exact methods: the mean is exact and the spread is the Beta's
         assert abs(coverage.mean() - expected) < 4 * se
         assert 0.6 * predicted_sd < coverage.std() < 1.5 * predicted_sd
     else:  # deterministic APS / RAPS always hold the top class: conservative
         assert coverage.mean() >= expected - 4 * se
+
+
+def _overconfident(n: int, k: int, seed: int) -> explain.Dataset:
+    """A 10-class model of about 90% accuracy whose softmax spreads its mass thinly."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k)).astype(np.float32)
+    hit = rng.random(n) < 0.9
+    logits[np.arange(n)[hit], labels[hit]] += 5.0
+    return explain.Dataset(logits, labels)
+
+
+def test_the_default_score_is_lac_in_the_function_and_the_audit() -> None:
+    data = _overconfident(1000, 10, seed=4)
+    model = _logit_model(10)
+    assert explain.conformal(model, data[:500]).method == "lac"
+    section = explain.audit(model, data, sections=["uncertainty"]).section("uncertainty")
+    assert section.results["conformal"].method == "lac"
+    assert not any("larger than they need to be" in f for f in section.findings)
+    # deterministic APS includes the whole last class: much wider sets, far above 90%
+    aps = explain.audit(model, data, sections=["uncertainty"], conformal_method="aps").section("uncertainty")
+    assert aps.metrics["conformal.mean_set_size"] > 1.5 * section.metrics["conformal.mean_set_size"]
+    assert section.metrics["conformal.coverage"] == pytest.approx(0.9, abs=0.04)
+    wide = [f for f in aps.findings if "larger than they need to be" in f]
+    assert wide and "try method='lac'" in wide[0]
 
 
 def test_randomized_sets_repeat_with_the_seed_and_raps_is_smaller() -> None:

@@ -33,6 +33,7 @@ def test_ray_runs_locally_with_actors_in_other_processes(backend: Ray) -> None:
         return os.getpid()
 
     assert len(ray.nodes()) == 1, "a local instance: this machine only"
+    assert ray.nodes()[0]["NodeManagerAddress"] == "127.0.0.1", "bound to loopback only"
     pids = backend.map(None, pid, [([],), ([],), ([],)])
     assert os.getpid() not in pids
 
