@@ -9,7 +9,7 @@ process, in alternating order (captum, explain, explain, captum, ...) after one 
   zero baselines, n_steps, perturbations_per_eval, feature mask, seed), including the
   forward pass that picks the predicted class;
 * ``explain``: ``explain.attribute(model, x, method=...)`` with no ``batch_size``: the rows
-  per call come from the memory budget (explain._budget, ``EXPLAIN_MEMORY_BUDGET``).
+  per call come from the memory budget (explain.core.budget, ``EXPLAIN_MEMORY_BUDGET``).
 
 Time is CPU seconds of this process (``time.process_time``, all threads), the minimum of
 the repetitions (the least disturbed by other jobs on a shared machine). Goals: explain's
@@ -361,7 +361,7 @@ def machine() -> str:
 
 def section(rows: list[Row], cases: list[Case], reps: int, max_reps: int, memory: bool, wall: float,
             loads: str) -> str:
-    from explain._budget import ENV_VAR, memory_budget
+    from explain.core.budget import ENV_VAR, memory_budget
 
     described = "\n".join(f"- `{c.name}` ({c.kind}): {c.description}; {c.x.shape[0]} rows of shape "
                           f"{tuple(c.x.shape[1:])}" + (", fewer for " + ", ".join(

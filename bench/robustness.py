@@ -30,7 +30,7 @@ from torch import nn
 
 import explain
 from bench._readme import write_section
-from explain._labels import true_labels
+from explain.core.labels import true_labels
 
 HEADING = "## Robustness curves vs ART"
 STEPS = 20

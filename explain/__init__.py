@@ -8,29 +8,31 @@ Example:
 
 from __future__ import annotations
 
-from .adversarial import robustness
-from .attention import attention
-from .audit import Audit, audit, audit_sections
-from .calibrate import calibration
-from .conformal_prediction import ConformalPredictor, conformal
-from .data import Dataset
-from .errors import (
+from explain.adversarial.front import robustness
+from explain.attribution.attention_maps import attention
+from explain.attribution.attributions import attribute, method_info, methods
+from explain.attribution.shapley import shap_values
+from explain.attribution.streaming import global_importance
+from explain.auditing.runner import Audit, audit, audit_sections
+from explain.confidence.conformal_sets import ConformalPredictor, conformal
+from explain.confidence.estimates import risk_coverage, uncertainty
+from explain.confidence.reliability import calibration
+from explain.core.dataset import Dataset
+from explain.core.model import Model
+from explain.errors import (
     DataError,
     ExplainError,
     InputError,
+    InputTypeError,
     MethodError,
     MissingDependencyError,
     ModelFormatError,
     UnsafeModelError,
 )
-from .examples import examples, load_example
-from .gradients import attribute, method_info, methods
-from .importance import global_importance
-from .loading import load_dataset, load_model, save_model, shared_mode
-from .model import Model
-from .predictive import risk_coverage, uncertainty
-from .quality import agreement, evaluate, sanity_check, verdict
-from .results import (
+from explain.loading.examples import examples, load_example
+from explain.loading.files import load_dataset, load_model, save_model, shared_mode
+from explain.quality.measures import agreement, evaluate, sanity_check, verdict
+from explain.results import (
     Agreement,
     AttentionMaps,
     Attribution,
@@ -43,7 +45,6 @@ from .results import (
     SanityCheck,
     Uncertainty,
 )
-from .shapley import shap_values
 
 __version__ = "0.1.0"
 
@@ -56,6 +57,7 @@ __all__ = [
     "Dataset",
     "ExplainError",
     "InputError",
+    "InputTypeError",
     "MethodError",
     "MissingDependencyError",
     "Model",

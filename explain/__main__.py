@@ -1,5 +1,5 @@
 """``python -m explain`` runs the command line."""
 
-from .cli import main
+from explain.cli import main
 
 raise SystemExit(main())

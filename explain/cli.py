@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import ExplainError
+from explain.errors import ExplainError
 
 EPILOG = """examples:
   explain examples
@@ -93,8 +93,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
-    from .examples import load_example
-    from .loading import load_dataset, load_model
+    from explain.loading.examples import load_example
+    from explain.loading.files import load_dataset, load_model
 
     if args.model.startswith("example:"):
         model, data = load_example(args.model.split(":", 1)[1])
@@ -113,8 +113,8 @@ def _progress(fraction: float) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .examples import examples
-    from .gradients import attribute, method_info, methods
+    from explain.attribution.attributions import attribute, method_info, methods
+    from explain.loading.examples import examples
 
     if args.command == "examples":
         print("\n".join(examples()))
@@ -162,8 +162,8 @@ def parse_gate(expression: str) -> tuple[str, str, float]:
 
 
 def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
-    from ._backends import get_backend
-    from .audit import audit
+    from explain.auditing.runner import audit
+    from explain.runtime.backends import get_backend
 
     if data is None:
         raise ExplainError("audit needs a labelled dataset: explain audit MODEL DATA --target COLUMN.")
@@ -218,7 +218,7 @@ def app_command(options: Sequence[str] = ()) -> list[str]:
     import importlib.util
     from pathlib import Path
 
-    from .errors import MissingDependencyError
+    from explain.errors import MissingDependencyError
 
     if importlib.util.find_spec("streamlit") is None:
         raise MissingDependencyError(

@@ -25,6 +25,7 @@ __all__ = [
     "DataError",
     "MethodError",
     "InputError",
+    "InputTypeError",
     "MissingDependencyError",
 ]
 
@@ -49,8 +50,13 @@ class MethodError(ExplainError, ValueError):
     """An explanation method is unknown, or cannot serve this model."""
 
 
-class InputError(ExplainError, TypeError):
-    """Inputs or options have the wrong type or shape."""
+class InputError(ExplainError, ValueError):
+    """An argument (inputs or an option) has a value that does not fit."""
+
+
+class InputTypeError(InputError, TypeError):
+    """An argument has the wrong type (also an :class:`InputError`, so one ``except``
+    catches both)."""
 
 
 class MissingDependencyError(ExplainError, ImportError):

@@ -1,13 +1,13 @@
-"""Train the bundled example models of ``explain`` and write them under ``explain/bundled/``.
+"""Train the bundled example models of ``explain`` and write them under ``explain/loading/bundled/``.
 
 Run from the repository root (CPU only, about 25 s on 2 cores, fully seeded)::
 
     python models/train.py                  # all five examples
     python models/train.py --only digits    # one of: breast_cancer, diabetes, digits, sentiment, vit_digits
 
-Each example folder (``explain/bundled/NAME/``, package data of the wheel) holds ``model/``
+Each example folder (``explain/loading/bundled/NAME/``, package data of the wheel) holds ``model/``
 (the model) and a held-out test split (``data.csv`` or ``data.npz``) that was never used for training. The tabular and
-image models use the safe format of :mod:`explain.architectures` (``config.json``
+image models use the safe format of :mod:`explain.loading.architectures` (``config.json``
 naming a registered architecture + ``model.safetensors``); the sentiment model is a
 tiny Hugging Face BERT with its own tokenizer, trained on a generated corpus, and
 ``vit_digits`` a tiny Hugging Face ViT on the same digits split as ``digits``.
@@ -38,8 +38,8 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parent  # models/: this script, README.md and metrics.json
 sys.path.insert(0, str(ROOT.parent))
-OUT = ROOT.parent / "explain" / "bundled"  # the examples themselves: package data of the wheel
-from explain.architectures import build  # noqa: E402
+OUT = ROOT.parent / "explain" / "loading" / "bundled"  # the examples themselves: package data of the wheel
+from explain.loading.architectures import build  # noqa: E402
 
 SEED = 1
 
@@ -398,7 +398,7 @@ EXAMPLES: dict[str, Callable[[], dict[str, float]]] = {
 
 README = """# Bundled example models
 
-Written by `models/train.py` into `explain/bundled/` (package data, so `pip install
+Written by `models/train.py` into `explain/loading/bundled/` (package data, so `pip install
 explain-torch` ships them; seed 1 everywhere, CPU, about 25 s on 2 cores; the files are
 byte-identical between runs). Retrain all with `python models/train.py`, or one with
 `python models/train.py --only NAME`; metrics also go to `metrics.json`.
@@ -412,7 +412,7 @@ regression gets 0.62 on the sentiment sentences, so word order matters there.
 |---|---|---|---|
 {rows}
 
-## Layouts (under `explain/bundled/`)
+## Layouts (under `explain/loading/bundled/`)
 
 - `breast_cancer/`: `model/config.json` (`"architecture": "mlp"`, `arguments`, `explain`:
   task classification, modality tabular, 30 sklearn feature names, class names

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from explain._backends import LOCAL_ONLY
+from explain.runtime.backends import LOCAL_ONLY
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

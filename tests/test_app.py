@@ -19,8 +19,8 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import explain  # noqa: E402
-from explain.app.navigation import page_file  # noqa: E402
-from explain.examples import examples_folder  # noqa: E402
+from explain.app.navigation import page_file
+from explain.loading.examples import examples_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = str(ROOT / "app.py")

@@ -11,7 +11,7 @@ import pytest
 
 from explain.app import infer, tables
 from explain.app.infer import Header, guess_columns, read_header
-from explain.data import Dataset
+from explain.core.dataset import Dataset
 from explain.results import Attribution
 
 NUM = "number"

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from explain.app.navigation import page_file  # noqa: E402
+from explain.app.navigation import page_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # Pages by their files in the package (what app.py's st.navigation lists).

@@ -9,7 +9,7 @@ from captum import attr as captum
 from torch import nn
 
 import explain
-from explain._captum_methods import METHODS
+from explain.attribution.registry import METHODS
 
 
 def linear_model(weights: list[float], bias: float = 0.0) -> explain.Model:

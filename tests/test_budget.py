@@ -12,9 +12,16 @@ import torch
 from torch import nn
 
 import explain
-from explain import _budget
-from explain._budget import ENV_VAR, batch_rows, memory_budget, parse_size, row_bytes, rows_per_batch
-from explain._inputs import prepare
+from explain.core import budget as _budget
+from explain.core.batch import prepare
+from explain.core.budget import (
+    ENV_VAR,
+    batch_rows,
+    memory_budget,
+    parse_size,
+    row_bytes,
+    rows_per_batch,
+)
 from explain.errors import InputError
 
 MiB = 2**20

@@ -12,7 +12,7 @@ from torch import nn
 
 import explain
 from explain import plots
-from explain.conformal_prediction import conformal_quantile, coverage_band
+from explain.confidence.conformal_sets import conformal_quantile, coverage_band
 from explain.errors import DataError, InputError, MethodError
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import explain
-from explain._captum_methods import METHODS
+from explain.attribution.registry import METHODS
 
 # the ViT has GELU and functional softmax, which DeepLift has no rule for, and no nn.ReLU
 REFUSED = {"vit_digits": {"deeplift", "deeplift_shap", "guided_backprop", "deconvolution"}}
@@ -77,9 +77,9 @@ def test_unknown_example() -> None:
 
 
 def test_examples_are_package_data_and_the_folder_can_be_moved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from explain.examples import examples_folder
+    from explain.loading.examples import examples_folder
 
-    bundled = Path(explain.__file__).parent / "bundled"
+    bundled = Path(explain.__file__).parent / "loading" / "bundled"
     assert examples_folder() == bundled, "inside the package, so the wheel ships them"
     for name in explain.examples():
         assert (bundled / name / "model" / "config.json").is_file()

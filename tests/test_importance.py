@@ -258,7 +258,7 @@ def test_errors_say_what_to_do(linear: explain.Model, rows: np.ndarray) -> None:
 
 
 def test_import_stays_light() -> None:
-    code = ("import sys, explain, explain.importance, explain.plots.importance; "
+    code = ("import sys, explain, explain.attribution.streaming, explain.plots.importance; "
             "print(sorted(m for m in ('captum', 'shap', 'transformers', 'scipy', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

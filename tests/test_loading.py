@@ -15,7 +15,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 import explain
-from explain.architectures import build
+from explain.loading.architectures import build
 
 HOOK_FREE = ["saliency", "input_x_gradient", "integrated_gradients", "occlusion", "feature_ablation",
              "shapley_value_sampling", "kernel_shap", "lime", "smoothgrad", "gradient_shap"]

@@ -287,7 +287,7 @@ def test_bad_modality_raises_input_error():
     attr = Attribution(values=np.zeros((1, 2)), method="s", target=np.array([0]), modality="audio")
     with pytest.raises(InputError, match="modality"):
         plots.plot(attr)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError):  # a bad value, not a bad type
         plots.plot(attr)
     with pytest.raises(InputError):
         plots.feature_bars(_image())

@@ -14,8 +14,8 @@ from torch import nn
 
 import explain
 from explain import plots
-from explain._audit_quality import quality_section
-from explain._deletion import default_patch
+from explain.auditing.quality_section import quality_section
+from explain.quality.deletion import default_patch
 from explain.results import Agreement, Attribution, Quality, SanityCheck
 from explain.results.quality import auc
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import explain
-from explain._backends import Ray
 from explain.cli import main
+from explain.runtime.backends import Ray
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'explain-torch[ray]')")
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from torch import nn
 
 import explain
 from explain import plots
-from explain._map_similarity import normalised, spearman_rows, ssim
+from explain.quality.similarity import normalised, spearman_rows, ssim
 from explain.results import Attribution
 
 

@@ -14,9 +14,9 @@ from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
 from torch import nn
 
 import explain
-from explain._scoring import score
 from explain.app import tasks
 from explain.cli import main
+from explain.performance.scoring import score
 
 
 def _one_hot_model() -> nn.Module:

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import explain
-from explain import _archives
-from explain._csv import safe_csv
+from explain.loading import archives as _archives
+from explain.loading.safe_csv import safe_csv
 
 
 @pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])

@@ -14,9 +14,9 @@ from torch import nn
 
 import explain
 from explain import plots
-from explain._audit_uncertainty import uncertainty_section
+from explain.auditing.uncertainty_section import uncertainty_section
+from explain.confidence.estimates import selective
 from explain.errors import DataError, InputError, MethodError
-from explain.predictive import selective
 from explain.results import Uncertainty
 
 

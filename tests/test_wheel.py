@@ -57,8 +57,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     "-w", str(work / "dist"), "-q"], check=True, cwd=work)
     (wheel,) = (work / "dist").glob("explain_torch-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("explain/bundled/digits/data.npz", "explain/bundled/digits/model/model.safetensors",
-                   "explain/bundled/sentiment/model/tokenizer.json", "explain/app/entry/dashboard.py",
+    for needed in ("explain/loading/bundled/digits/data.npz", "explain/loading/bundled/digits/model/model.safetensors",
+                   "explain/loading/bundled/sentiment/model/tokenizer.json", "explain/app/entry/dashboard.py",
                    "explain/app/navigation.py", "explain/app/pages/home.py", "explain/app/pages/quality.py"):
         assert needed in names, f"{needed} is not in the wheel"
     assert wheel.stat().st_size < 3_000_000, "the wheel ships the small examples, nothing bigger"
@@ -77,7 +77,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_installed_wheel_loads_a_bundled_example(venv: Path, tmp_path: Path) -> None:
     probe = (
         "import json, sys, explain\n"
-        "from explain.examples import examples_folder\n"
+        "from explain.loading.examples import examples_folder\n"
         "model, data = explain.load_example('digits')\n"
         "print(json.dumps({'file': explain.__file__, 'folder': str(examples_folder()),"
         " 'modality': model.modality, 'rows': len(data), 'path': sys.path}))\n"

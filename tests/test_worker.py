@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 import explain
-from explain._worker import Worker, WorkerError
 from explain.app import remote, tasks
+from explain.runtime.worker import Worker, WorkerError
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The app's handle on a model that may live in another process.
 
 Uploaded models are loaded and run in a worker process of their own (see
-:mod:`explain._worker`); bundled examples run in the server's process. Either way the
+:mod:`explain.runtime.worker`); bundled examples run in the server's process. Either way the
 pages hold a :class:`SessionModel`: what they need to know about the model (task,
 modality, names, shapes, the methods it serves, its fingerprint), read once when it
 loads, and :meth:`SessionModel.call` to run a computation on it where it lives.
@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 import explain
-from explain._worker import InProcess, Worker
-from explain.model import Model
+from explain.core.model import Model
+from explain.runtime.worker import InProcess, Worker
 
 __all__ = ["ModelInfo", "SessionModel", "describe", "from_upload", "from_example", "fingerprint"]
 
@@ -73,8 +73,8 @@ def _conv_layers(model: Model) -> tuple[str, ...]:
 
 def describe(model: Model) -> ModelInfo:
     """Everything the pages read about ``model`` (run where the model lives)."""
-    from explain._sampling import dropout_layers
-    from explain.attention import attention_support
+    from explain.attribution.attention_maps import attention_support
+    from explain.core.running import dropout_layers
 
     return ModelInfo(
         task=model.task, modality=model.modality, feature_names=model.feature_names,

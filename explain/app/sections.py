@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explain._audit_sections import Section
 from explain.app import compute, tasks
 from explain.app.saliency import Chart
-from explain.report import section_figures
+from explain.auditing.report import section_figures
+from explain.auditing.sections import Section
 
 __all__ = ["run_section", "charts", "result_frame", "show_findings"]
 

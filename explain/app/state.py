@@ -30,7 +30,7 @@ import streamlit as st
 import explain
 from explain.app import infer, navigation, remote, tasks
 from explain.app.remote import SessionModel
-from explain.data import Dataset
+from explain.core.dataset import Dataset
 from explain.results import Attribution
 
 __all__ = [

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from explain.data import Dataset
+from explain.core.dataset import Dataset
 from explain.results import Attribution
 
 __all__ = ["attribution_frame", "rank_agreement", "row_previews", "sample_rows"]

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explain._csv import safe_csv
 from explain.app import state, tables, trust
 from explain.app.saliency import Chart, SaliencyResult, charts
-from explain.data import Dataset
-from explain.model import Model
+from explain.core.dataset import Dataset
+from explain.core.model import Model
+from explain.loading.safe_csv import safe_csv
 from explain.results import Attribution
 
 __all__ = [

@@ -17,16 +17,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
-from .attention import attention_grid, attention_head, attention_scores
-from .contributions import dependence, strongest_interaction, waterfall
-from .image import image_heatmap
-from .importance import importance_bars, importance_map
-from .quality import agreement_heatmap, cascade_maps, cascade_similarity, deletion_insertion
-from .robustness import adversarial_example, explanation_shift, min_epsilon_histogram, robustness_curve
-from .tabular import beeswarm, feature_bars, global_importance
-from .text import token_strip
-from .uncertainty import (
+from explain.errors import InputError
+from explain.plots.attention import attention_grid, attention_head, attention_scores
+from explain.plots.contributions import dependence, strongest_interaction, waterfall
+from explain.plots.image import image_heatmap
+from explain.plots.importance import importance_bars, importance_map
+from explain.plots.quality import (
+    agreement_heatmap,
+    cascade_maps,
+    cascade_similarity,
+    deletion_insertion,
+)
+from explain.plots.robustness import (
+    adversarial_example,
+    explanation_shift,
+    min_epsilon_histogram,
+    robustness_curve,
+)
+from explain.plots.tabular import beeswarm, feature_bars, global_importance
+from explain.plots.text import token_strip
+from explain.plots.uncertainty import (
     confidence_histogram,
     entropy_by_correctness,
     prediction_intervals,
@@ -39,7 +49,7 @@ from .uncertainty import (
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
-    from ..results import Attribution
+    from explain.results import Attribution
 
 __all__ = [
     "plot",

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InputError
+from explain.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Attribution
+    from explain.results import Attribution
 
 # Ends of the RdBu diverging scale: positive attributions red, negative blue.
 POSITIVE_COLOR = "#b2182b"

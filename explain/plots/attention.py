@@ -20,9 +20,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..errors import InputError
-from ..results import AttentionMaps
-from ._common import display_text
+from explain.errors import InputError
+from explain.plots._common import display_text
+from explain.results import AttentionMaps
 
 __all__ = ["attention_grid", "attention_head", "attention_scores"]
 

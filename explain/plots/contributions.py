@@ -17,9 +17,16 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..errors import InputError
-from ..results import Attribution
-from ._common import NEGATIVE_COLOR, POSITIVE_COLOR, check_index, check_modality, display_text, example_title
+from explain.errors import InputError
+from explain.plots._common import (
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    check_index,
+    check_modality,
+    display_text,
+    example_title,
+)
+from explain.results import Attribution
 
 __all__ = ["waterfall", "dependence", "strongest_interaction"]
 

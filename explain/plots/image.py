@@ -8,11 +8,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..errors import InputError
-from ._common import DIVERGING_SCALE, check_index, check_modality, example_title, symmetric_range
+from explain.errors import InputError
+from explain.plots._common import (
+    DIVERGING_SCALE,
+    check_index,
+    check_modality,
+    example_title,
+    symmetric_range,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Attribution
+    from explain.results import Attribution
 
 __all__ = ["image_heatmap"]
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from ..errors import InputError
-from ._common import POSITIVE_COLOR, display_text
+from explain.errors import InputError
+from explain.plots._common import POSITIVE_COLOR, display_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import GlobalImportance
+    from explain.results import GlobalImportance
 
 __all__ = ["importance_bars", "importance_map"]
 

@@ -10,11 +10,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..errors import InputError
-from ._common import DIVERGING_SCALE, NEUTRAL_COLOR, POSITIVE_COLOR, display_text
+from explain.errors import InputError
+from explain.plots._common import DIVERGING_SCALE, NEUTRAL_COLOR, POSITIVE_COLOR, display_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results.quality import Agreement, Quality, SanityCheck
+    from explain.results.quality import Agreement, Quality, SanityCheck
 
 __all__ = ["deletion_insertion", "cascade_maps", "cascade_similarity", "agreement_heatmap"]
 

@@ -22,11 +22,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..errors import InputError
-from ._common import DIVERGING_SCALE, NEGATIVE_COLOR, POSITIVE_COLOR, display_text, symmetric_range
+from explain.errors import InputError
+from explain.plots._common import (
+    DIVERGING_SCALE,
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    display_text,
+    symmetric_range,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import RobustnessResult
+    from explain.results import RobustnessResult
 
 __all__ = ["robustness_curve", "min_epsilon_histogram", "adversarial_example", "explanation_shift"]
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from ..errors import InputError
-from ._common import (
+from explain.errors import InputError
+from explain.plots._common import (
     DIVERGING_SCALE,
     NEGATIVE_COLOR,
     NEUTRAL_COLOR,
@@ -20,7 +20,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Attribution
+    from explain.results import Attribution
 
 __all__ = ["feature_bars", "global_importance", "beeswarm"]
 

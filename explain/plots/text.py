@@ -9,11 +9,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from ..errors import InputError
-from ._common import DIVERGING_SCALE, check_index, check_modality, display_text, symmetric_range, target_label
+from explain.errors import InputError
+from explain.plots._common import (
+    DIVERGING_SCALE,
+    check_index,
+    check_modality,
+    display_text,
+    symmetric_range,
+    target_label,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Attribution
+    from explain.results import Attribution
 
 __all__ = ["token_strip"]
 

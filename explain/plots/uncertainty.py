@@ -5,7 +5,7 @@ regression intervals.
 
 Example:
     >>> import numpy as np
-    >>> from explain.calibrate import reliability
+    >>> from explain.confidence.reliability import reliability
     >>> from explain.plots import reliability_diagram
     >>> r = reliability(np.array([[0.9, 0.1], [0.3, 0.7]]), np.array([0, 0]), n_bins=5)
     >>> [trace.name for trace in reliability_diagram(r).data]
@@ -20,9 +20,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..errors import InputError
-from ..results.uncertainty import Calibration, PredictionSets, Reliability, RiskCoverage, Uncertainty
-from ._common import NEGATIVE_COLOR, NEUTRAL_COLOR, POSITIVE_COLOR
+from explain.errors import InputError
+from explain.plots._common import NEGATIVE_COLOR, NEUTRAL_COLOR, POSITIVE_COLOR
+from explain.results.uncertainty import (
+    Calibration,
+    PredictionSets,
+    Reliability,
+    RiskCoverage,
+    Uncertainty,
+)
 
 __all__ = [
     "reliability_diagram",
@@ -98,7 +104,7 @@ def reliability_diagram(result: Calibration | Reliability, *, which: str = "over
 
     Example:
         >>> import numpy as np
-        >>> from explain.calibrate import reliability
+        >>> from explain.confidence.reliability import reliability
         >>> r = reliability(np.array([[0.9, 0.1], [0.3, 0.7]]), np.array([0, 0]), n_bins=5)
         >>> [float(v) for v in reliability_diagram(r).data[0].y]
         [0.0, 1.0]
@@ -147,7 +153,7 @@ def confidence_histogram(result: Calibration | Reliability, *, which: str = "ove
 
     Example:
         >>> import numpy as np
-        >>> from explain.calibrate import reliability
+        >>> from explain.confidence.reliability import reliability
         >>> r = reliability(np.array([[0.9, 0.1], [0.3, 0.7]]), np.array([0, 0]), n_bins=5)
         >>> [float(v) for v in confidence_histogram(r).data[0].y]
         [0.0, 0.0, 0.0, 0.5, 0.5, 0.0]"""
@@ -245,7 +251,7 @@ def risk_coverage_curve(rc: RiskCoverage) -> go.Figure:
     Example:
         >>> import numpy as np
         >>> from explain.results import Uncertainty
-        >>> from explain.predictive import selective
+        >>> from explain.confidence.estimates import selective
         >>> u = Uncertainty(method="softmax", task="classification", mean=np.eye(2), std=np.zeros((2, 2)),
         ...                 entropy=np.array([0.1, 0.2]))
         >>> [float(v) for v in risk_coverage_curve(selective(u, [0, 0])).data[0].y]

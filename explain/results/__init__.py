@@ -16,12 +16,18 @@ Example:
 
 from __future__ import annotations
 
-from .attention import AttentionMaps
-from .attribution import Attribution
-from .importance import GlobalImportance
-from .quality import Agreement, Quality, SanityCheck
-from .robustness import RobustnessResult
-from .uncertainty import Calibration, PredictionSets, Reliability, RiskCoverage, Uncertainty
+from explain.results.attention import AttentionMaps
+from explain.results.attribution import Attribution
+from explain.results.importance import GlobalImportance
+from explain.results.quality import Agreement, Quality, SanityCheck
+from explain.results.robustness import RobustnessResult
+from explain.results.uncertainty import (
+    Calibration,
+    PredictionSets,
+    Reliability,
+    RiskCoverage,
+    Uncertainty,
+)
 
 __all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "Reliability", "Calibration",
            "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance"]

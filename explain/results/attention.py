@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Exported, frozen
+from explain.results._base import Exported, frozen
 
 __all__ = ["AttentionMaps"]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import Exported, freeze
+from explain.results._base import Exported, freeze
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -91,19 +91,19 @@ class Attribution(Exported):
                 and the first image.
             **options: passed to the plot function.
         """
-        from .. import plots
+        from explain import plots
 
         return plots.plot(self, index=index, **options)
 
     def to_shap(self) -> Any:
         """This result as a ``shap.Explanation``, so shap's own plots work on it."""
-        from .._shap_interop import to_shap
+        from explain.attribution.shap_interop import to_shap
 
         return to_shap(self)
 
     @classmethod
     def from_shap(cls, explanation: Any, **options: Any) -> Attribution:
         """An Attribution from a single-output ``shap.Explanation`` (tabular or image)."""
-        from .._shap_interop import from_shap
+        from explain.attribution.shap_interop import from_shap
 
         return from_shap(explanation, **options)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import Exported, freeze
+from explain.results._base import Exported, freeze
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -107,7 +107,7 @@ class GlobalImportance(Exported):
             **options: passed to :func:`explain.plots.importance_bars` or
                 :func:`explain.plots.importance_map`.
         """
-        from ..plots.importance import importance_bars, importance_map
+        from explain.plots.importance import importance_bars, importance_map
 
         if self.modality == "image":
             return importance_map(self, **options)

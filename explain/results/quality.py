@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Exported, freeze, frozen
+from explain.results._base import Exported, freeze, frozen
 
 __all__ = ["Quality", "SanityCheck", "Agreement", "auc"]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import Exported, freeze
+from explain.results._base import Exported, freeze
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InputError
-from ._base import Exported, freeze, jsonable
+from explain.errors import InputError
+from explain.results._base import Exported, freeze, jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explain.adversarial import default_epsilons
+from explain.adversarial.front import default_epsilons
 from explain.app import robust, state, tables, widgets
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-import explain
 from explain.app import compute, panels, state, tables, trust, widgets
+from explain.attribution.shapley import ALGORITHMS
 
 
 def render() -> None:
@@ -19,7 +19,7 @@ def render() -> None:
     first, second, third = st.columns(3)
     with first:
         algorithm = state.kept(st.selectbox, "Algorithm", key="shap.algorithm", default="auto",
-                               options=list(explain.shapley.ALGORITHMS),
+                               options=list(ALGORITHMS),
                                help="auto: exact up to 14 features (12 for images and text), else Kernel SHAP.")
         samples = state.kept(st.number_input, "Samples (0: the algorithm's default)", key="shap.samples", default=0,
                              min_value=0, max_value=100_000, step=100)

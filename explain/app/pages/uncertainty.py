@@ -6,7 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from explain.app import sections, state, widgets
-from explain.conformal_prediction import CLASSIFICATION_METHODS, DEFAULT_METHODS, REGRESSION_METHODS
+from explain.confidence.conformal_sets import (
+    CLASSIFICATION_METHODS,
+    DEFAULT_METHODS,
+    REGRESSION_METHODS,
+)
 
 
 def render() -> None:
