@@ -13,7 +13,7 @@ from torchmetrics.classification import MulticlassCalibrationError
 
 import explain
 from explain import plots
-from explain.confidence.reliability import fit_temperature, reliability
+from explain.confidence.calibrating import fit_temperature, reliability
 from explain.errors import DataError, InputError, MethodError
 
 

@@ -262,3 +262,36 @@ def test_import_stays_light() -> None:
             "print(sorted(m for m in ('captum', 'shap', 'transformers', 'scipy', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- the public accumulator ---------------------------------------------------------------
+def test_stream_of_a_dataloader_equals_global_importance_and_attribute(mlp: nn.Module) -> None:
+    x = torch.randn(300, 5, generator=torch.Generator().manual_seed(3))
+    model = explain.Model(mlp, feature_names=list("abcde"))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, torch.zeros(300)), batch_size=64)
+    stream = explain.ImportanceStream(model, method="integrated_gradients")
+    for features, _labels in loader:
+        stream.update(features)
+    streamed = stream.compute()
+    whole = explain.global_importance(model, x, method="integrated_gradients")
+    values = explain.attribute(model, x, method="integrated_gradients").values
+    assert streamed.n == 300 and streamed.feature_names == ("a", "b", "c", "d", "e")
+    np.testing.assert_allclose(streamed.mean_abs, np.abs(values).mean(axis=0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(streamed.mean_abs, whole.mean_abs, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(streamed.std, values.std(axis=0), rtol=1e-4, atol=1e-7)
+    np.testing.assert_array_equal(streamed.target_counts, whole.target_counts)
+
+
+def test_stream_adds_results_made_elsewhere_and_says_what_is_wrong(mlp: nn.Module) -> None:
+    model = explain.Model(mlp)
+    x = torch.randn(40, 5, generator=torch.Generator().manual_seed(4))
+    stream = explain.ImportanceStream(model, method="saliency")
+    with pytest.raises(InputError, match="No rows yet"):
+        stream.compute()
+    stream.add(explain.attribute(model, x[:25], method="saliency")).add(explain.attribute(model, x[25:], method="saliency"))
+    np.testing.assert_allclose(stream.compute().mean_abs,
+                               np.abs(explain.attribute(model, x, method="saliency").values).mean(0), rtol=1e-6)
+    with pytest.raises(InputError, match="accumulates saliency"):
+        stream.add(explain.attribute(model, x, method="integrated_gradients"))
+    with pytest.raises(InputError, match="mean example as an array"):
+        explain.ImportanceStream(model, method="integrated_gradients", baseline="mean").update(x)

@@ -14,7 +14,7 @@ from torch import nn
 
 import explain
 from explain import plots
-from explain.auditing.quality_section import quality_section
+from explain.auditing.sections.quality import quality_section
 from explain.quality.deletion import default_patch
 from explain.results import Agreement, Attribution, Quality, SanityCheck
 from explain.results.quality import auc

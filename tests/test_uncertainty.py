@@ -14,7 +14,7 @@ from torch import nn
 
 import explain
 from explain import plots
-from explain.auditing.uncertainty_section import uncertainty_section
+from explain.auditing.sections.uncertainty import uncertainty_section
 from explain.confidence.estimates import selective
 from explain.errors import DataError, InputError, MethodError
 from explain.results import Uncertainty

@@ -6,21 +6,7 @@ outputs are the same), and any module built on ``nn.MultiheadAttention`` (includ
 ``nn.TransformerEncoderLayer``), whose weights are captured by hooks that ask each
 attention module for its per-head weights.
 
-Example:
-    >>> import torch, explain
-    >>> class Tiny(torch.nn.Module):
-    ...     def __init__(self):
-    ...         super().__init__()
-    ...         self.attn = torch.nn.MultiheadAttention(4, 2, batch_first=True)
-    ...         self.head = torch.nn.Linear(4, 2)
-    ...     def forward(self, x):  # 20 features read as 5 tokens of width 4
-    ...         tokens = x.reshape(-1, 5, 4)
-    ...         y, _ = self.attn(tokens, tokens, tokens, need_weights=False)
-    ...         return self.head(y.mean(1))
-    >>> model = explain.Model(Tiny(), input_shape=(20,))
-    >>> maps = explain.attention(model, torch.randn(3, 20))
-    >>> maps.weights.shape
-    (3, 1, 2, 5, 5)
+See :func:`attention` for an example.
 """
 
 from __future__ import annotations
@@ -33,10 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from explain.attribution.attributions import _outputs, _targets
 from explain.core.batch import Batch, prepare
-from explain.core.budget import batch_rows
-from explain.core.model import Model
+from explain.core.budget import batch_rows, check_batch_size
+from explain.core.model import Model, check_model
+from explain.core.running import raw_outputs, resolve_targets
 from explain.errors import MethodError
 from explain.results import AttentionMaps
 
@@ -63,12 +49,30 @@ def attention(
 
     Raises:
         MethodError: the model has no attention layers explain can read.
+
+    Example:
+        >>> import torch, explain
+        >>> class Tiny(torch.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.attn = torch.nn.MultiheadAttention(4, 2, batch_first=True)
+        ...         self.head = torch.nn.Linear(4, 2)
+        ...     def forward(self, x):  # 20 features read as 5 tokens of width 4
+        ...         tokens = x.reshape(-1, 5, 4)
+        ...         y, _ = self.attn(tokens, tokens, tokens, need_weights=False)
+        ...         return self.head(y.mean(1))
+        >>> model = explain.Model(Tiny(), input_shape=(20,))
+        >>> maps = explain.attention(model, torch.randn(3, 20))
+        >>> maps.weights.shape
+        (3, 1, 2, 5, 5)
     """
+    check_model(model)
+    check_batch_size(batch_size)
     batch = prepare(model, inputs)
     reader = _reader(model)
     batch_size = batch_rows(model, batch, batch_size, gradients=gradients)
-    outputs = _outputs(model, batch, batch_size)
-    targets = _targets(model, target, outputs, batch.n)
+    outputs = raw_outputs(model, batch, batch_size).float()
+    targets = resolve_targets(model, target, outputs, batch.n)
     chunks: list[tuple[list[torch.Tensor], list[torch.Tensor] | None]] = []
     for start in range(0, batch.n, batch_size):
         part = batch.slice(start, start + batch_size)

@@ -12,8 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import difflib
 import math
 import warnings
@@ -27,13 +25,44 @@ from explain.attribution.checks import check_method, find_layer
 from explain.attribution.registry import METHODS, Call, Method, expansion
 from explain.core.batch import Batch, prepare
 from explain.core.budget import check_batch_size, row_bytes, rows_per_batch
-from explain.core.dataset import Dataset
-from explain.core.model import Model
+from explain.core.model import Model, check_model
 from explain.core.rng import seeded
+from explain.core.running import raw_outputs, resolve_targets
 from explain.errors import InputError, MethodError
 from explain.results import Attribution
 
-__all__ = ["attribute", "methods", "method_info"]
+__all__ = ["attribute", "methods", "method_info", "lookup", "pad_ids", "DEFAULT_BACKGROUND",
+           "default_background", "default_stdevs", "describe_baseline"]
+
+# Rows of the inputs that DeepLiftShap and GradientShap take as background by default.
+DEFAULT_BACKGROUND = 32
+
+
+def default_background(n: int, seed: int) -> np.ndarray:
+    """Which of ``n`` rows form the default background: up to :data:`DEFAULT_BACKGROUND`,
+    drawn with ``seed``, in row order (the same rows for attribute, global importance,
+    the quality checks and the app).
+
+    Example:
+        >>> default_background(5, seed=0).tolist()
+        [0, 1, 2, 3, 4]
+        >>> len(default_background(1000, seed=0))
+        32
+    """
+    picked = np.random.default_rng(seed).choice(n, size=min(DEFAULT_BACKGROUND, n), replace=False)
+    return np.sort(picked)
+
+
+def default_stdevs(low: float, high: float) -> float:
+    """SmoothGrad's default noise: 15% of the inputs' range (0.15 for constant inputs)."""
+    return float(0.15 * (high - low)) or 0.15
+
+
+def describe_baseline(baseline: Any) -> Any:
+    """A baseline as the result's params record it: its name, its number, or ``"array"``."""
+    if baseline is None or isinstance(baseline, (str, int, float)):
+        return baseline if baseline is not None else "zeros"
+    return "array"
 
 
 def methods(model: Model | None = None) -> list[str]:
@@ -66,8 +95,14 @@ def _probe_batch(model: Model) -> Batch | None:
 
 
 def method_info(name: str) -> dict[str, Any]:
-    """What a method computes, its Captum class, what it needs, and its default options."""
-    m = _lookup(name)
+    """What a method computes, its Captum class, what it needs, and its default options.
+
+    Example:
+        >>> info = method_info("integrated_gradients")
+        >>> info["captum"], info["baseline"], info["defaults"]["n_steps"]
+        ('IntegratedGradients', True, 50)
+    """
+    m = lookup(name)
     return {
         "name": m.name, "captum": m.captum, "summary": m.summary, "needs_gradients": m.gradients,
         "needs_hooks": m.hooks, "baseline": m.baseline, "background": m.background,
@@ -75,7 +110,12 @@ def method_info(name: str) -> dict[str, Any]:
     }
 
 
-def _lookup(name: str) -> Method:
+def lookup(name: str) -> Method:
+    """The registry entry of method ``name``.
+
+    Raises:
+        MethodError: an unknown name, with the closest known one.
+    """
     if not isinstance(name, str) or name not in METHODS:
         close = difflib.get_close_matches(str(name), list(METHODS), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -123,32 +163,41 @@ def attribute(
     Raises:
         MethodError: the method is unknown or cannot serve this model (and says which can).
         DataError, InputError: the inputs do not fit the model.
+
+    Example:
+        Integrated gradients of a linear model are weight times input, and they add up
+        to the output (``delta`` is the completeness error):
+
+        >>> import torch, explain
+        >>> net = torch.nn.Linear(3, 1)
+        >>> with torch.no_grad():
+        ...     _ = net.weight.copy_(torch.tensor([[2.0, -1.0, 0.5]])), net.bias.zero_()
+        >>> model = explain.Model(net, task="regression", modality="tabular",
+        ...                       feature_names=["a", "b", "c"])
+        >>> attr = explain.attribute(model, torch.tensor([[1.0, 2.0, 4.0]]))
+        >>> attr.values.tolist(), float(attr.delta[0]), attr.feature_names
+        ([[2.0, -2.0, 2.0]], 0.0, ('a', 'b', 'c'))
     """
-    spec = checked_call("attribute", model, method, batch_size, options)
+    spec = checked_call(model, method, batch_size, options)
     batch = prepare(model, inputs)
     if batch.n == 0:
         raise InputError("No examples to explain: the inputs have 0 rows. Pass at least one row.")
     check_method(model, spec, probe=True, example=batch.slice(0, 1))
     opts = {**spec.defaults, **options}
-    plan(model, spec, opts, batch, batch.n, batch_size, _background_rows(background, batch.n))
-    with _seeded(seed):
-        result = _attribute(model, batch, spec, opts, target, baseline, background, seed, progress)
-    return _names_from_data(result, inputs, model)
+    plan(model, spec, opts, batch, batch.n, batch_size, background_rows(background, batch.n))
+    with seeded(seed):
+        return attribute_batch(model, batch, spec, opts, target, baseline, background, seed, progress)
 
 
-def checked_call(caller: str, model: Any, method: str, batch_size: Any, options: dict[str, Any]) -> Method:
+def checked_call(model: Any, method: str, batch_size: Any, options: dict[str, Any]) -> Method:
     """The checks every attribution entry point makes: an explain.Model, a known method,
     a positive integer batch size or None, and only that method's options. Returns the method.
 
     Raises:
         InputError, MethodError: what was wrong and how to fix it.
     """
-    if not isinstance(model, Model):
-        raise InputError(
-            f"{caller} needs an explain.Model, got {type(model).__name__}. Wrap a module with "
-            "explain.Model(module, task=..., modality=...) or load one with explain.load_model."
-        )
-    spec = _lookup(method)
+    check_model(model)
+    spec = lookup(method)
     check_batch_size(batch_size)
     unknown = set(options) - set(spec.defaults)
     if unknown:
@@ -173,39 +222,21 @@ def plan(model: Model, spec: Method, opts: dict[str, Any], first: Batch, n: int,
     opts["batch_size"] = int(batch_size)
 
 
-def _background_rows(background: Any, n: int) -> int:
+def background_rows(background: Any, n: int) -> int:
     """Rows of the background DeepLiftShap expands each example into (default: 32 at most)."""
-    return min(32, n) if background is None else len(background)
+    return min(DEFAULT_BACKGROUND, n) if background is None else len(background)
 
 
-def _names_from_data(result: Attribution, inputs: Any, model: Model) -> Attribution:
-    """Fill feature and class names the model lacks from a Dataset that has them."""
-    if not isinstance(inputs, Dataset):
-        return result
-    names: dict[str, Any] = {}
-    if result.feature_names is None and inputs.feature_names:
-        names["feature_names"] = inputs.feature_names
-    outputs = len(model.class_names) if model.class_names else None
-    if result.class_names is None and inputs.class_names and model.task == "classification":
-        if outputs is None or outputs == len(inputs.class_names):
-            names["class_names"] = inputs.class_names
-    return dataclasses.replace(result, **names) if names else result
-
-
-def _seeded(seed: int) -> contextlib.AbstractContextManager[None]:
-    """Seed torch and numpy's global generators (Captum draws from both), one thread at a
-    time, then put the caller's generator states back (see :mod:`explain.core.rng`)."""
-    return seeded(seed)
-
-
-def _attribute(
+def attribute_batch(
     model: Model, batch: Batch, spec: Method, opts: dict[str, Any], target: Any, baseline: Any,
     background: Any, seed: int, progress: Callable[[float], None] | None,
 ) -> Attribution:
+    """The attributions of a prepared batch with checked options (``opts`` as :func:`plan`
+    filled them); the caller seeds the run. Names and row ids come from the batch."""
     method = spec.name
     batch_size = opts["batch_size"]
-    outputs_all = _outputs(model, batch, max(batch_size, opts["pass_rows"]))
-    targets = _targets(model, target, outputs_all, batch.n)
+    outputs_all = raw_outputs(model, batch, max(batch_size, opts["pass_rows"])).float()
+    targets = resolve_targets(model, target, outputs_all, batch.n)
     space = _Space(model, batch)
     _fill_options(model, spec, opts, space)
     background_t = _background(spec, background, space, seed) if spec.background else None
@@ -238,12 +269,12 @@ def _attribute(
     if delta is None and base is not None and method in _COMPLETE:
         delta = values_np.reshape(batch.n, -1).sum(axis=1) - (outputs - base)
     params = {k: v for k, v in opts.items() if k != "layer_module"}
-    params.update(seed=seed, baseline=_describe(baseline), captum=spec.captum)
+    params.update(seed=seed, baseline=describe_baseline(baseline), captum=spec.captum)
     return Attribution(
         values=values_np, method=method, target=targets.cpu().numpy(), modality=model.modality,
         inputs=None if model.modality == "text" else batch.x.detach().cpu().numpy(),
-        feature_names=model.feature_names, class_names=model.class_names,
-        tokens=batch.tokens, base_values=base, delta=delta, outputs=outputs, params=params,
+        feature_names=batch.feature_names, class_names=batch.class_names,
+        tokens=batch.tokens, base_values=base, delta=delta, outputs=outputs, params=params, rows=batch.rows,
     )
 
 
@@ -288,34 +319,6 @@ def _one(call: Call, i: int) -> Call:
     )
 
 
-def _outputs(model: Model, batch: Batch, batch_size: int) -> torch.Tensor:
-    outs = []
-    with torch.no_grad():
-        for start in range(0, batch.n, batch_size):
-            part = batch.slice(start, start + batch_size)
-            outs.append(model.forward_module(*part.forward_args()).float().cpu())
-    return torch.cat(outs)
-
-
-def _targets(model: Model, target: Any, outputs: torch.Tensor, n: int) -> torch.Tensor:
-    k = outputs.shape[1]
-    if target is None:
-        t = outputs.argmax(dim=1) if model.task == "classification" else torch.zeros(n, dtype=torch.long)
-    else:
-        try:
-            t = torch.as_tensor(np.asarray(target), dtype=torch.long).reshape(-1)
-        except (TypeError, ValueError) as err:
-            raise InputError(f"target must be None, an int, or one int per example; got {target!r}.") from err
-        if t.numel() == 1:
-            t = t.expand(n).clone()
-        if t.numel() != n:
-            raise InputError(f"target has {t.numel()} entries but there are {n} examples; give one per example.")
-    if ((t < 0) | (t >= k)).any():
-        names = f" ({list(model.class_names)})" if model.class_names else ""
-        raise InputError(f"target must be between 0 and {k - 1}: the model has {k} outputs{names}.")
-    return t.to(model.device)
-
-
 def _base_values(call: Call, spec: Method) -> torch.Tensor:
     with torch.no_grad():
         if spec.background:
@@ -333,18 +336,10 @@ def _is_zeros(baseline: Any) -> bool:
         isinstance(baseline, (int, float)) and float(baseline) == 0.0)
 
 
-def _describe(baseline: Any) -> Any:
-    if baseline is None or isinstance(baseline, (str, int, float)):
-        return baseline if baseline is not None else "zeros"
-    return "array"
-
-
 def _background(spec: Method, background: Any, space: _Space, seed: int) -> torch.Tensor:
     if background is None:
         x = space.inputs(space.batch)
-        generator = np.random.default_rng(seed)
-        rows = generator.choice(x.shape[0], size=min(32, x.shape[0]), replace=False)
-        bg = x[torch.as_tensor(np.sort(rows))].detach()
+        bg = x[torch.as_tensor(default_background(x.shape[0], seed))].detach()
     else:
         bg = prepare(space.model, background).x
     if bg.shape[0] < 2 and spec.name == "deeplift_shap":
@@ -357,7 +352,7 @@ def _fill_options(model: Model, spec: Method, opts: dict[str, Any], space: _Spac
     shape = space.example_shape
     if spec.name == "smoothgrad" and opts["stdevs"] is None:
         x = space.inputs(space.batch)
-        opts["stdevs"] = float(0.15 * (x.max() - x.min()).item()) or 0.15
+        opts["stdevs"] = default_stdevs(x.min().item(), x.max().item())
     if spec.name == "occlusion":
         if model.modality == "image":
             side = max(1, math.ceil(min(shape[1:]) / 8))
@@ -394,7 +389,7 @@ class _Space:
         if self.model.modality == "text":
             if baseline not in (None, "zeros"):
                 raise InputError("Text baselines are fixed: [PAD] at every non-special token.")
-            return part.embed(_pad_ids(self.model, part))
+            return part.embed(pad_ids(self.model, part))
         if baseline is None or (isinstance(baseline, str) and baseline == "zeros"):
             return torch.zeros_like(x)
         if isinstance(baseline, str) and baseline == "mean":
@@ -440,7 +435,8 @@ class _Space:
         return out
 
 
-def _pad_ids(model: Model, part: Batch) -> torch.Tensor:
+def pad_ids(model: Model, part: Batch) -> torch.Tensor:
+    """Text: the token ids of ``part`` with every non-special token replaced by [PAD]."""
     tokenizer = model.tokenizer
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     special = torch.zeros_like(part.x, dtype=torch.bool)

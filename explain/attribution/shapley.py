@@ -41,17 +41,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from explain.attribution.attributions import (
-    _names_from_data,
-    _outputs,
-    _seeded,
-    _targets,
-    attribute,
-)
+from explain.attribution.attributions import attribute
 from explain.attribution.maskers import Masker, make_masker
 from explain.core.batch import prepare
 from explain.core.budget import check_batch_size, row_bytes, rows_per_batch
-from explain.core.model import Model
+from explain.core.model import Model, check_model
+from explain.core.rng import seeded
+from explain.core.running import raw_outputs, resolve_targets
+from explain.core.validate import Int, OneOf, check
 from explain.errors import InputError
 from explain.results import Attribution
 
@@ -101,17 +98,31 @@ def shap_values(
 
     Raises:
         InputError: unknown algorithm or options that do not fit.
+
+    Example:
+        A linear model's exact Shapley values against an all-zero background are weight
+        times input, and they add up to the output minus the base value:
+
+        >>> import torch, explain
+        >>> net = torch.nn.Linear(3, 1)
+        >>> with torch.no_grad():
+        ...     _ = net.weight.copy_(torch.tensor([[2.0, -1.0, 0.5]])), net.bias.zero_()
+        >>> model = explain.Model(net, task="regression", modality="tabular",
+        ...                       feature_names=["a", "b", "c"])
+        >>> sv = explain.shap_values(model, torch.tensor([[1.0, 2.0, 4.0]]), background=torch.zeros(4, 3))
+        >>> sv.values.round(6).tolist(), sv.base_values.tolist(), sv.params["algorithm"]
+        ([[2.0, -2.0, 2.0]], [0.0], 'exact')
     """
-    if algorithm not in ALGORITHMS:
-        raise InputError(f"algorithm must be one of {list(ALGORITHMS)}, got {algorithm!r}.")
+    check_model(model)
+    check(algorithm=(algorithm, OneOf(ALGORITHMS)), max_background=(max_background, Int(low=1, suggest=32)))
     if algorithm in ("gradient", "deep"):
         return _gradient_shap(model, inputs, background, target, algorithm, n_samples, max_background, seed, progress)
     batch = prepare(model, inputs)
     rows_per_call = check_batch_size(rows_per_call, "rows_per_call") or rows_per_batch(
         row_bytes(model, batch), device=batch.x.device)
-    with _seeded(seed):
-        outputs = _outputs(model, batch, rows_per_call)
-        targets = _targets(model, target, outputs, batch.n)
+    with seeded(seed):
+        outputs = raw_outputs(model, batch, rows_per_call).float()
+        targets = resolve_targets(model, target, outputs, batch.n)
         bg, weights = _background(model, batch, background, max_background, seed)
         mask = make_masker(model, batch, bg, weights, masker, patch, rows_per_call)
         generator = torch.Generator().manual_seed(seed)
@@ -137,18 +148,18 @@ def shap_values(
         err_all[i, : len(e)] = e
     values = mask.spread(phi_all).cpu().numpy()
     stderr = mask.spread(err_all).cpu().numpy() if used & {"kernel", "permutation"} else None
-    result = Attribution(
+    return Attribution(
         values=values, method="shap", target=targets.cpu().numpy(), modality=model.modality,
         inputs=None if model.modality == "text" else batch.x.cpu().numpy(),
-        feature_names=model.feature_names, class_names=model.class_names, tokens=batch.tokens,
+        feature_names=batch.feature_names, class_names=batch.class_names, tokens=batch.tokens,
         base_values=np.array(bases), outputs=np.array(fulls),
         delta=values.reshape(batch.n, -1).sum(axis=1) + np.array(bases) - np.array(fulls),
         stderr=stderr,
         params={"algorithm": "+".join(sorted(used)), "masker": mask.description, "n_samples": n_samples,
                 "background_rows": None if bg is None else int(len(bg)), "seed": seed,
                 "features": int(mask.n_features), "patch": getattr(mask, "patch", None)},
+        rows=batch.rows,
     )
-    return _names_from_data(result, inputs, model)  # as the gradient path does
 
 
 def _choose(algorithm: str, m: int, exact_max: int, n_samples: int | None) -> str:

@@ -26,26 +26,26 @@ from typing import Any
 import numpy as np
 import torch
 
+from explain.attribution.accumulator import ImportanceStream
 from explain.attribution.attributions import (
-    _attribute,
-    _background_rows,
-    _lookup,
-    _seeded,
+    attribute_batch,
+    background_rows,
     checked_call,
+    default_background,
+    default_stdevs,
+    lookup,
     plan,
 )
 from explain.attribution.checks import check_method
 from explain.core.batch import prepare
 from explain.core.dataset import Dataset
 from explain.core.model import Model
+from explain.core.rng import seeded
 from explain.errors import InputError
 from explain.results.importance import GlobalImportance
 from explain.runtime.backends import Local, get_backend
 
 __all__ = ["global_importance"]
-
-_BACKGROUND_ROWS = 32  # as explain.attribute samples its default background
-
 
 def global_importance(
     model: Model,
@@ -69,7 +69,8 @@ def global_importance(
     the same ``batch_size`` and ``seed``. Text results are aggregated per token string
     (see :class:`explain.results.GlobalImportance`). Data-dependent defaults are taken
     over all rows, as ``explain.attribute`` takes them: the SmoothGrad noise level, the
-    ``"mean"`` baseline and the default background (32 rows drawn with ``seed``).
+    ``"mean"`` baseline and the default background (32 rows drawn with ``seed``). To stream
+    batches from your own loop (a DataLoader), use :class:`explain.ImportanceStream`.
 
     Args:
         model: an :class:`explain.Model`.
@@ -109,7 +110,7 @@ def global_importance(
         >>> g.mean_abs.shape, g.n
         ((3,), 50)
     """
-    spec = checked_call("global_importance", model, method, batch_size, method_options)
+    spec = checked_call(model, method, batch_size, method_options)
     rows = _Rows(model, inputs)
     n = rows.n
     targets = _target_slicer(target, n)
@@ -117,21 +118,18 @@ def global_importance(
     check_method(model, spec, probe=True, example=first)
 
     opts = {**spec.defaults, **method_options}
-    plan(model, spec, opts, prepare(model, rows.chunk(0, 2)), n, batch_size, _background_rows(background, n))
+    plan(model, spec, opts, prepare(model, rows.chunk(0, 2)), n, batch_size, background_rows(background, n))
     batch_size = opts["batch_size"]
     used_baseline = baseline
     if spec.name == "smoothgrad" and opts.get("stdevs") is None:
-        low, high = rows.range(batch_size)
-        opts["stdevs"] = float(0.15 * (high - low)) or 0.15
+        opts["stdevs"] = default_stdevs(*rows.range(batch_size))
     if spec.baseline and isinstance(baseline, str) and baseline == "mean" and model.modality != "text":
         used_baseline = rows.mean(batch_size)
     if spec.background and background is None:
-        picked = np.random.default_rng(seed).choice(n, size=min(_BACKGROUND_ROWS, n), replace=False)
-        background = prepare(model, rows.take(np.sort(picked))).x
+        background = prepare(model, rows.take(default_background(n, seed))).x
 
-    moments = _TokenMoments() if model.modality == "text" else _Moments()
-    target_counts = np.zeros(0, dtype=np.int64)
-    params: dict[str, Any] = {}
+    stream = ImportanceStream(model, method=spec.name, baseline=baseline, background=background,
+                              batch_size=batch_size, seed=seed, **method_options)
     chosen = get_backend(backend)
     if isinstance(chosen, Local):
         results: Any = _here(model, rows, spec, opts, targets, used_baseline, background, seed, batch_size, progress)
@@ -141,27 +139,8 @@ def global_importance(
                    used_baseline, background, seed + k) for k, a in enumerate(starts)]
         results = chosen.map(model, _chunk, chunks, progress)
     for result in results:  # in row order on every backend
-        moments.add(result)
-        target_counts = _add_counts(target_counts, result.target)
-        params = result.params
-
-    params.update(batch_size=batch_size, baseline=_describe(baseline))
-    feature_names, class_names = model.feature_names, model.class_names
-    if isinstance(inputs, Dataset):
-        feature_names = feature_names or inputs.feature_names
-        if class_names is None and inputs.class_names and model.task == "classification":
-            class_names = inputs.class_names
-    if model.modality == "text":
-        feature_names = tuple(moments.tokens)
-    elif model.modality == "image":
-        feature_names = None
-    mean_abs, mean, std, counts = moments.result()
-    return GlobalImportance(
-        mean_abs=mean_abs, mean=mean, std=std, n=n, method=spec.name, modality=model.modality,
-        feature_names=feature_names, class_names=class_names,
-        counts=counts if model.modality == "text" else None, target_counts=target_counts,
-        params=params,
-    )
+        stream.add(result)
+    return stream.compute()
 
 
 def _here(model: Model, rows: Any, spec: Any, opts: dict[str, Any], targets: Callable[[int, int], Any],
@@ -170,11 +149,12 @@ def _here(model: Model, rows: Any, spec: Any, opts: dict[str, Any], targets: Cal
     """The chunks' attributions in this process, one seeded run for all of them (so
     stochastic methods draw what ``attribute`` with the same batch size draws)."""
     n = rows.n
-    with _seeded(seed):
+    with seeded(seed):
         for start in range(0, n, batch_size):
             stop = min(n, start + batch_size)
             part = prepare(model, rows.chunk(start, stop))
-            yield _attribute(model, part, spec, dict(opts), targets(start, stop), baseline, background, seed, None)
+            yield attribute_batch(model, part, spec, dict(opts), targets(start, stop), baseline, background, seed,
+                                  None)
             if progress is not None:
                 progress(stop / n)
 
@@ -182,21 +162,9 @@ def _here(model: Model, rows: Any, spec: Any, opts: dict[str, Any], targets: Cal
 def _chunk(model: Model, raw: Any, target: Any, method: str, opts: dict[str, Any], baseline: Any,
            background: Any, seed: int) -> Any:
     """One chunk's attributions (run where the backend runs it)."""
-    with _seeded(seed):
-        return _attribute(model, prepare(model, raw), _lookup(method), dict(opts), target, baseline, background,
-                          seed, None)
-
-
-def _describe(baseline: Any) -> Any:
-    if baseline is None or isinstance(baseline, (str, int, float)):
-        return "zeros" if baseline is None else baseline
-    return "array"
-
-
-def _add_counts(counts: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    new = np.bincount(np.asarray(targets, dtype=np.int64).reshape(-1))
-    size = max(counts.size, new.size)
-    return np.pad(counts, (0, size - counts.size)) + np.pad(new, (0, size - new.size))
+    with seeded(seed):
+        return attribute_batch(model, prepare(model, raw), lookup(method), dict(opts), target, baseline,
+                               background, seed, None)
 
 
 def _target_slicer(target: Any, n: int) -> Callable[[int, int], Any]:
@@ -219,6 +187,7 @@ class _Rows:
 
     def __init__(self, model: Model, inputs: Any) -> None:
         self.model = model
+        self.dataset = inputs if isinstance(inputs, Dataset) else None
         source = inputs
         if isinstance(inputs, Dataset):
             prepare(model, inputs[:1])  # the modality check, with its message
@@ -245,6 +214,9 @@ class _Rows:
         self.source = source
 
     def chunk(self, start: int, stop: int) -> Any:
+        """Rows ``start:stop`` as given: a Dataset's keep its names and row ids."""
+        if self.dataset is not None:
+            return self.dataset[start:stop]
         if hasattr(self.source, "iloc"):
             return self.source.iloc[start:stop]
         return self.source[start:stop]
@@ -276,67 +248,3 @@ class _Rows:
         for x in self._model_inputs(batch_size):
             total = total + x.double().sum(dim=0).cpu().numpy()
         return np.asarray(total / self.n, dtype=np.float32)
-
-
-class _Moments:
-    """Running count, mean |a|, mean a and sum of squared deviations (Chan et al.'s
-    pairwise update, which keeps the spread exact where sum-of-squares would cancel)."""
-
-    def __init__(self) -> None:
-        self.count: Any = 0
-        self.sum_abs: Any = 0.0
-        self.mean: Any = 0.0
-        self.m2: Any = 0.0
-
-    def merge(self, count: Any, sum_abs: Any, mean: Any, m2: Any) -> None:
-        total = self.count + count
-        share = np.divide(count, total, out=np.zeros_like(mean, dtype=float), where=np.asarray(total > 0))
-        delta = mean - self.mean
-        self.m2 = self.m2 + m2 + delta**2 * self.count * share
-        self.mean = self.mean + delta * share
-        self.sum_abs = self.sum_abs + sum_abs
-        self.count = total
-
-    def add(self, result: Any) -> None:
-        v = np.asarray(result.values, dtype=np.float64)
-        mean = v.mean(axis=0)
-        self.merge(v.shape[0], np.abs(v).sum(axis=0), mean, ((v - mean) ** 2).sum(axis=0))
-
-    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        count = np.asarray(self.count, dtype=float)
-        safe = np.maximum(count, 1.0)
-        mean_abs = np.asarray(self.sum_abs / safe, dtype=float)
-        std = np.sqrt(np.maximum(np.asarray(self.m2 / safe, dtype=float), 0.0))
-        return mean_abs, np.asarray(self.mean, dtype=float), std, np.asarray(self.count, dtype=np.int64)
-
-
-class _TokenMoments(_Moments):
-    """The moments per distinct token string, the vocabulary growing as tokens appear."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.index: dict[str, int] = {}
-        self.tokens: list[str] = []
-        for name in ("count", "sum_abs", "mean", "m2"):
-            setattr(self, name, np.zeros(0))
-
-    def add(self, result: Any) -> None:
-        ids, values = [], []
-        for row, tokens in zip(np.asarray(result.values, dtype=np.float64), result.tokens):
-            for token in tokens:
-                if token not in self.index:
-                    self.index[token] = len(self.tokens)
-                    self.tokens.append(token)
-                ids.append(self.index[token])
-            values.append(row[: len(tokens)])
-        size = len(self.tokens)
-        for name in ("count", "sum_abs", "mean", "m2"):
-            old = getattr(self, name)
-            setattr(self, name, np.pad(old, (0, size - old.size)))
-        idx = np.asarray(ids, dtype=np.int64)
-        v = np.concatenate(values) if values else np.zeros(0)
-        count = np.bincount(idx, minlength=size).astype(float)
-        mean = np.divide(np.bincount(idx, v, minlength=size), count,
-                         out=np.zeros(size), where=count > 0)
-        m2 = np.bincount(idx, (v - mean[idx]) ** 2, minlength=size)
-        self.merge(count, np.bincount(idx, np.abs(v), minlength=size), mean, m2)

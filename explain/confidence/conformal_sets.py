@@ -26,12 +26,14 @@ from typing import Any
 import numpy as np
 
 from explain.confidence.estimates import uncertainty as _uncertainty
-from explain.core.batch import prepare
+from explain.core.batch import Batch, prepare
 from explain.core.budget import check_batch_size
 from explain.core.dataset import Dataset
-from explain.core.model import Model
-from explain.core.running import check_int, check_model, labels_of, log_softmax, outputs
-from explain.errors import DataError, InputError, MethodError
+from explain.core.labels import labels_of
+from explain.core.model import Model, check_model
+from explain.core.running import log_softmax, outputs
+from explain.core.validate import Int, Number, check
+from explain.errors import DataError, MethodError
 from explain.results.uncertainty import PredictionSets
 
 __all__ = ["conformal", "ConformalPredictor", "conformal_quantile", "coverage_band",
@@ -141,8 +143,7 @@ class ConformalPredictor:
                 f"n_calibration={len(self.scores)}, quantile={self.quantile:.4g})")
 
     # scores of examples, shared by calibration and prediction
-    def _probabilities(self, inputs: Any) -> np.ndarray:
-        batch = prepare(self.model, inputs)
+    def _probabilities(self, batch: Batch) -> np.ndarray:
         logits = outputs(self.model, batch, self.params["batch_size"])
         return np.exp(log_softmax(logits))
 
@@ -151,9 +152,10 @@ class ConformalPredictor:
             return np.ones(n)
         return np.random.default_rng([self.params["seed"], stream]).random(n)
 
-    def _regression(self, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Point predictions and the predictive std (ones for plain residuals)."""
-        point = outputs(self.model, prepare(self.model, inputs), self.params["batch_size"])
+    def _regression(self, inputs: Any, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """Point predictions for ``batch`` (``inputs`` prepared) and the predictive std (ones
+        for plain residuals)."""
+        point = outputs(self.model, batch, self.params["batch_size"])
         if point.shape[1] != 1:
             raise MethodError(
                 f"Conformal intervals serve single-output regression models; this one has "
@@ -175,8 +177,10 @@ class ConformalPredictor:
         common: dict[str, Any] = {"method": self.method, "task": self.model.task, "alpha": self.alpha,
                                   "quantile": self.quantile, "calibration_scores": self.scores,
                                   "params": self.params}
+        batch = prepare(self.model, inputs)
+        common["rows"] = batch.rows
         if self.model.task == "classification":
-            p = self._probabilities(inputs)
+            p = self._probabilities(batch)
             score = _class_scores(p, self.method, self._u(len(p), 1), self.params["penalty"],
                                   self.params["k_reg"])
             sets = score <= self.quantile
@@ -185,7 +189,7 @@ class ConformalPredictor:
             names = self.model.class_names
             return PredictionSets(sets=sets, point=p.argmax(axis=1), labels=self._labels(inputs, targets, len(p), labelled),
                                   class_names=names if names and len(names) == p.shape[1] else None, **common)
-        point, spread = self._regression(inputs)
+        point, spread = self._regression(inputs, batch)
         width = self.quantile * (spread + self.params["spread_floor"])
         return PredictionSets(lower=point - width, upper=point + width, point=point,
                               labels=self._labels(inputs, targets, len(point), labelled), **common)
@@ -280,18 +284,16 @@ def conformal(
         (0.5, (1, 2), 1.0)
     """
     model = check_model(model)
-    if not 0 < float(alpha) < 1:
-        raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha!r}; pass e.g. 0.1.")
+    checked = check(alpha=(alpha, Number(low=0, high=1, open=True)), penalty=(penalty, Number(low=0, suggest=0.01)),
+                    k_reg=(k_reg, Int(low=0, suggest=1)))
     classifier = model.task == "classification"
     allowed = CLASSIFICATION_METHODS if classifier else REGRESSION_METHODS
     method = method or DEFAULT_METHODS[model.task]
     if method not in allowed:
         raise MethodError(f"For a {model.task} model, method must be one of {list(allowed)}; got {method!r}.")
-    if float(penalty) < 0:
-        raise InputError(f"penalty must be >= 0, got {penalty!r}.")
     params: dict[str, Any] = {
-        "alpha": float(alpha), "method": method, "randomized": bool(randomized), "penalty": float(penalty),
-        "k_reg": check_int("k_reg", k_reg, 0), "seed": seed, "spread": spread,
+        "alpha": checked["alpha"], "method": method, "randomized": bool(randomized), "penalty": checked["penalty"],
+        "k_reg": checked["k_reg"], "seed": seed, "spread": spread,
         "n_samples": n_samples, "ensemble_members": len(models or []) + 1,
         "batch_size": check_batch_size(batch_size), "spread_floor": 0.0,
     }
@@ -311,7 +313,7 @@ def conformal(
         score = _class_scores(p, method, u, params["penalty"], params["k_reg"])
         return ConformalPredictor(model, method, float(alpha), score[np.arange(len(p)), labels], params)
     draft = ConformalPredictor(model, method, float(alpha), np.zeros(batch.n), params, models)
-    point, std = draft._regression(inputs)
+    point, std = draft._regression(inputs, batch)
     if method == "normalized":
         params["spread_floor"] = 1e-3 * float(np.mean(std)) + 1e-12
     if progress is not None:

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import Any
@@ -23,22 +24,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from explain.core.batch import Batch, prepare
+from explain.confidence.sampling import Augmenter, augmentations_for, dropout_layers, mc_dropout
+from explain.core.batch import prepare
 from explain.core.budget import batch_rows, check_batch_size
 from explain.core.dataset import Dataset
-from explain.core.model import Model
-from explain.core.running import (
-    Augmenter,
-    augmentations_for,
-    check_int,
-    check_model,
-    class_logits,
-    dropout_layers,
-    labels_of,
-    log_softmax,
-    mc_dropout,
-    seeded,
-)
+from explain.core.labels import labels_of
+from explain.core.model import Model, check_model
+from explain.core.rng import seeded
+from explain.core.running import class_logits, log_softmax
+from explain.core.validate import Int, Number, check
 from explain.errors import DataError, InputError, MethodError
 from explain.results.uncertainty import RiskCoverage, Uncertainty
 
@@ -148,8 +142,7 @@ def uncertainty(
     if method not in METHODS:
         raise MethodError(f"method must be one of {list(METHODS)}, got {method!r}.")
     check_batch_size(batch_size)
-    if not 0 < float(level) < 1:
-        raise InputError(f"level must lie strictly between 0 and 1, got {level!r}; pass e.g. 0.9.")
+    level = check(level=(level, Number(low=0, high=1, open=True, suggest=0.9)))["level"]
     if method == "softmax" and model.task != "classification":
         raise MethodError(
             "method='softmax' is for classifiers; for a regression use 'mc_dropout', 'ensemble' "
@@ -161,7 +154,7 @@ def uncertainty(
     elif method == "softmax":
         n_samples = 1
     else:
-        n_samples = check_int("n_samples", n_samples, 2)
+        n_samples = check(n_samples=(n_samples, Int(low=2, suggest=30)))["n_samples"]
     batches = [prepare(m, inputs) for m in members]
     n = batches[0].n
     if n == 0:
@@ -171,7 +164,8 @@ def uncertainty(
     augment = None
     if method == "tta":
         kinds = augmentations_for(model, augmentations)
-        augment = Augmenter(batches[0], kinds, noise, check_int("shift", shift, 0), scale, n_samples, seed)
+        shift = check(shift=(shift, Int(low=0, suggest=1)))["shift"]
+        augment = Augmenter(batches[0], kinds, noise, shift, scale, n_samples, seed)
     context = mc_dropout(model) if method == "mc_dropout" else contextlib.nullcontext()
     chunks: list[dict[str, np.ndarray]] = []
     with context, seeded(seed, model.device), torch.no_grad():
@@ -183,7 +177,7 @@ def uncertainty(
                 member = members[s] if method == "ensemble" else model
                 part = batches[s if method == "ensemble" else 0].slice(start, start + batch_size)
                 if augment is not None:
-                    part = Batch(part.model, augment(part.x, s), part.attention_mask, part.tokens)
+                    part = dataclasses.replace(part, x=augment(part.x, s))
                 samples.append(member.forward_module(*part.forward_args()).detach().double().cpu())
             chunks.append(_summarise(model, samples, method))
             if progress is not None:
@@ -202,11 +196,13 @@ def uncertainty(
         params["level"] = float(level)
         return Uncertainty(method=method, task="regression", mean=mean, std=std, lower=mean - z * std,
                            upper=mean + z * std, level=float(level), labels=labels,
-                           n_samples=n_samples, params=params)
+                           n_samples=n_samples, rows=batches[0].rows, params=params)
+    names = batches[0].class_names
     return Uncertainty(method=method, task="classification", mean=stats["mean"], std=stats["std"],
                        entropy=stats["entropy"], expected_entropy=stats["expected_entropy"],
                        mutual_information=stats["mutual_information"], labels=labels, n_samples=n_samples,
-                       class_names=_class_names(model, inputs, stats["mean"].shape[1]), params=params)
+                       class_names=names if names and len(names) == stats["mean"].shape[1] else None,
+                       rows=batches[0].rows, params=params)
 
 
 def _summarise(model: Model, samples: list[torch.Tensor], method: str) -> dict[str, np.ndarray]:
@@ -231,13 +227,6 @@ def _optional_labels(model: Model, inputs: Any, targets: Any, n: int) -> np.ndar
         return labels_of(model, inputs, None, n)
     except DataError:  # a dataset whose labels do not match the model's classes
         return None
-
-
-def _class_names(model: Model, inputs: Any, k: int) -> tuple[str, ...] | None:
-    names = model.class_names
-    if names is None and isinstance(inputs, Dataset):
-        names = inputs.class_names
-    return tuple(names) if names and len(names) == k else None
 
 
 # --- selective prediction ---------------------------------------------------------------

@@ -1,40 +1,97 @@
 """Turn what a user passes as inputs into tensors the model takes, checking shapes.
 
 Inputs may be a Dataset (or a slice of one), a tensor, an ndarray, a DataFrame,
-nested lists of numbers, or a list of strings for text models.
+nested lists of numbers, or a list of strings for text models. The Batch keeps what
+results need besides the tensors: feature and class names, a Dataset's labels, and the
+row ids of the examples in the data they came from.
+
+Example:
+    >>> import numpy as np, torch, explain
+    >>> model = explain.Model(torch.nn.Linear(2, 2), modality="tabular")
+    >>> data = explain.Dataset(np.zeros((30, 2)), np.zeros(30, dtype=int), feature_names=["a", "b"])
+    >>> batch = prepare(model, data[10:13])
+    >>> batch.rows.tolist(), batch.feature_names, batch.slice(1, 3).rows.tolist()
+    ([10, 11, 12], ('a', 'b'), [11, 12])
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
+from torch import nn
 
+from explain.core.dataset import Dataset
 from explain.errors import DataError, InputError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from explain.core.model import Model
+__all__ = ["Batch", "Runnable", "prepare"]
+
+
+class Runnable(Protocol):
+    """What a Batch and the engine below the Model need of a model (explain.Model has it)."""
+
+    task: str
+    modality: str
+    input_shape: tuple[int, ...] | None
+    feature_names: tuple[str, ...] | None
+    class_names: tuple[str, ...] | None
+    tokenizer: Any
+    max_length: int | None
+    network: nn.Module
+    forward_module: nn.Module
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def embeddings(self) -> nn.Module: ...
 
 
 @dataclass
 class Batch:
-    """Model-ready inputs: a tensor (tabular, image) or token ids and mask (text)."""
+    """Model-ready inputs: a tensor (tabular, image) or token ids and mask (text), with
+    the names, labels and row ids that came with them.
 
-    model: Model
+    Attributes:
+        model: the model the inputs were prepared for.
+        x: the inputs, or token ids (text), on the model's device.
+        attention_mask: text: the tokenizer's mask.
+        tokens: text: the tokens of each example, padding removed.
+        feature_names: the model's feature names, else the dataset's.
+        class_names: the model's class names, else (classifiers) the dataset's.
+        labels: a Dataset's labels as stored (``Dataset.y``), else None; see
+            :mod:`explain.core.labels` for them as output indices.
+        rows: the row id of each example in the data it came from (``Dataset.rows``;
+            ``0..n-1`` for arrays and tensors).
+    """
+
+    model: Runnable
     x: torch.Tensor
     attention_mask: torch.Tensor | None = None
     tokens: list[list[str]] | None = None
+    feature_names: tuple[str, ...] | None = None
+    class_names: tuple[str, ...] | None = None
+    labels: np.ndarray | None = None
+    rows: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.rows is None:
+            self.rows = np.arange(self.n)
 
     @property
     def n(self) -> int:
         return int(self.x.shape[0])
 
     def slice(self, start: int, stop: int) -> Batch:
+        """Examples ``start`` to ``stop`` with their tokens, labels and row ids."""
         mask = None if self.attention_mask is None else self.attention_mask[start:stop]
         tokens = None if self.tokens is None else self.tokens[start:stop]
-        return Batch(self.model, self.x[start:stop], mask, tokens)
+        labels = None if self.labels is None else self.labels[start:stop]
+        rows = None if self.rows is None else self.rows[start:stop]
+        return dataclasses.replace(self, x=self.x[start:stop], attention_mask=mask, tokens=tokens,
+                                   labels=labels, rows=rows)
 
     def forward_args(self) -> tuple[torch.Tensor, ...]:
         """Arguments for ``model.forward_module``: text goes in as token embeddings."""
@@ -47,27 +104,40 @@ class Batch:
             return self.model.embeddings()(ids).detach()
 
 
-def prepare(model: Model, inputs: Any) -> Batch:
+def prepare(model: Runnable, inputs: Any) -> Batch:
     """Convert ``inputs`` for ``model`` and check they fit it.
+
+    A Dataset (or a slice of one) also gives its names where the model has none, its
+    labels and its row ids.
 
     Raises:
         InputError: the inputs have a type explain cannot use.
         DataError: the inputs do not fit the model (feature count, image size).
     """
-    from explain.core.dataset import Dataset
-
-    if isinstance(inputs, Dataset):
-        if inputs.modality != model.modality:
+    data = inputs if isinstance(inputs, Dataset) else None
+    if data is not None:
+        if data.modality != model.modality:
             raise DataError(
-                f"The dataset holds {inputs.modality} data but the model takes "
+                f"The dataset holds {data.modality} data but the model takes "
                 f"{model.modality} inputs. Load the dataset that belongs to this model."
             )
-        inputs = inputs.texts if inputs.modality == "text" else inputs.x
+        inputs = data.texts if data.modality == "text" else data.x
     if model.modality == "text":
-        return _tokenize(model, inputs)
-    x = _to_tensor(inputs)
-    x = _check_shape(model, x)
-    return Batch(model, x.to(model.device))
+        batch = _tokenize(model, inputs)
+    else:
+        x = _check_shape(model, _to_tensor(inputs))
+        batch = Batch(model, x.to(model.device))
+    if data is None:
+        return dataclasses.replace(batch, feature_names=model.feature_names, class_names=model.class_names)
+    return dataclasses.replace(batch, feature_names=model.feature_names or data.feature_names,
+                               class_names=_class_names(model, data), labels=data.y, rows=data.rows)
+
+
+def _class_names(model: Runnable, data: Dataset) -> tuple[str, ...] | None:
+    """The model's class names; else, for a classifier, the dataset's."""
+    if model.class_names or model.task != "classification":
+        return model.class_names
+    return data.class_names
 
 
 def _to_tensor(inputs: Any) -> torch.Tensor:
@@ -111,7 +181,7 @@ def _to_tensor(inputs: Any) -> torch.Tensor:
     return x.float()
 
 
-def _check_shape(model: Model, x: torch.Tensor) -> torch.Tensor:
+def _check_shape(model: Runnable, x: torch.Tensor) -> torch.Tensor:
     expected = model.input_shape
     if model.modality == "tabular":
         if x.ndim == 1:
@@ -142,7 +212,7 @@ def _check_shape(model: Model, x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _tokenize(model: Model, inputs: Any) -> Batch:
+def _tokenize(model: Runnable, inputs: Any) -> Batch:
     if isinstance(inputs, str):
         inputs = [inputs]
     if hasattr(inputs, "tolist"):

@@ -28,18 +28,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from explain.core.batch import Batch, Runnable
 from explain.core.rng import untouched
+from explain.core.validate import Int, check
 from explain.errors import InputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from explain.core.batch import Batch
-    from explain.core.model import Model
 
 __all__ = ["DEFAULT_BUDGET", "ENV_VAR", "memory_budget", "parse_size", "rows_per_batch", "row_bytes",
            "batch_rows", "check_batch_size"]
@@ -106,16 +103,11 @@ def check_batch_size(batch_size: Any, name: str = "batch_size") -> int | None:
     """None (from the budget) or a positive integer.
 
     Raises:
-        InputError: anything else, saying what to pass.
+        InputTypeError: not an integer (a bool, a float, a string), saying what to pass.
+        InputError: an integer below 1, saying what to pass.
     """
-    if batch_size is None:
-        return None
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InputError(
-            f"{name} must be a positive integer or None (rows from the memory budget, "
-            f"{ENV_VAR}); got {batch_size!r}. Pass e.g. 64, or leave it out."
-        )
-    return int(batch_size)
+    rule = Int(low=1, optional=True, hint=f"None takes the rows from the memory budget ({ENV_VAR}).")
+    return check(**{name: (batch_size, rule)})[name]
 
 
 class _Bytes(TorchDispatchMode):
@@ -145,7 +137,7 @@ def _tensors(value: Any) -> list[torch.Tensor]:
     return []
 
 
-def row_bytes(model: Model, batch: Batch, *, gradients: bool = False) -> int:
+def row_bytes(model: Runnable, batch: Batch, *, gradients: bool = False) -> int:
     """What one row of ``batch`` costs in one pass of ``model``: its inputs plus every
     tensor the forward pass makes for it (twice that with gradients), measured by running
     the first two rows once (two: a batch-norm layer left in training mode needs them).
@@ -163,7 +155,7 @@ def row_bytes(model: Model, batch: Batch, *, gradients: bool = False) -> int:
     return -(-(size + counter.total) // rows) * (2 if gradients else 1)
 
 
-def batch_rows(model: Model, batch: Batch, batch_size: Any = None, *, expansion: int = 1,
+def batch_rows(model: Runnable, batch: Batch, batch_size: Any = None, *, expansion: int = 1,
                gradients: bool = False, name: str = "batch_size") -> int:
     """Rows per batch for a pass over ``batch``: ``batch_size`` when given, else as many as
     the memory budget holds (see :func:`rows_per_batch` and :func:`row_bytes`).

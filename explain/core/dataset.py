@@ -6,6 +6,8 @@ Example:
     ...                        feature_names=["a", "b"], class_names=["no", "yes"])
     >>> len(data[:3]), data.modality
     (3, 'tabular')
+    >>> data[1:4].rows.tolist(), data[[4, 0]].rows.tolist(), data[1:4][[2]].rows.tolist()
+    ([1, 2, 3], [4, 0], [3])
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Dataset:
         target_name: the name of the label column in the source file.
         task: ``"classification"`` or ``"regression"`` for the labels, where known.
         source: where the data came from, for display.
+        rows: the id of each row in the data it came from (default ``0..n-1``); slicing
+            keeps them, so ``data[10:20].rows`` is ``10..19``.
     """
 
     def __init__(
@@ -76,6 +80,7 @@ class Dataset:
         target_name: str | None = None,
         task: str | None = None,
         source: str | None = None,
+        rows: Any = None,
     ) -> None:
         if texts is not None:
             self.texts: list[str] | None = [str(t) for t in texts]
@@ -104,6 +109,9 @@ class Dataset:
             task = "classification" if np.issubdtype(self.y.dtype, np.integer) else "regression"
         self.task = task
         self.source = source
+        self.rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(self.rows) != n:
+            raise DataError(f"x has {n} examples but rows has {len(self.rows)} ids; they must match.")
 
     def __len__(self) -> int:
         return len(self.texts) if self.texts is not None else int(self.x.shape[0])  # type: ignore[union-attr]
@@ -125,6 +133,7 @@ class Dataset:
             target_name=self.target_name,
             task=self.task,
             source=self.source,
+            rows=self.rows[index],
         )
 
     @property

@@ -27,7 +27,7 @@ from explain.core.dataset import Dataset, encode_labels
 from explain.core.model import Model
 from explain.errors import DataError, InputError
 
-__all__ = ["true_labels", "label_mapping"]
+__all__ = ["true_labels", "label_mapping", "labels_of"]
 
 
 def true_labels(model: Model, inputs: Any, targets: Any = None, *, n_outputs: int | None = None) -> np.ndarray:
@@ -72,6 +72,19 @@ def true_labels(model: Model, inputs: Any, targets: Any = None, *, n_outputs: in
                 )
         return array.astype(np.int64)
     return array.astype(np.float64)
+
+
+def labels_of(model: Model, inputs: Any, targets: Any, n: int) -> np.ndarray:
+    """True labels in model output order (``targets``, or a labelled Dataset's own), one
+    for each of the ``n`` examples.
+
+    Raises:
+        DataError: no labels, or not one per example.
+    """
+    labels = true_labels(model, inputs, targets)
+    if len(labels) != n:
+        raise DataError(f"Got {len(labels)} labels for {n} examples; pass one label per example.")
+    return labels
 
 
 def label_mapping(model: Model, data: Dataset, n_outputs: int | None = None) -> tuple[np.ndarray, str | None]:

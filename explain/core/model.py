@@ -20,8 +20,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from explain.core.batch import prepare
+from explain.core.budget import batch_rows
 from explain.core.input_kind import first_layer, modality_from_layer
-from explain.core.validate import Instance
+from explain.core.running import raw_outputs
+from explain.core.validate import Instance, OneOf, check
 from explain.errors import InputError
 
 __all__ = ["Model", "TASKS", "MODALITIES", "check_model"]
@@ -35,15 +38,6 @@ _HOOKLESS_FORMATS = {
     "torchscript": "TorchScript modules do not run Python module hooks",
     "onnx": "the ONNX model runs in onnxruntime as a black box",
 }
-
-
-def _choose(name: str, value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise InputError(
-            f"{name} must be one of {list(allowed)}, got {value!r}. "
-            f"Pass {name}={allowed[0]!r} (or another of those)."
-        )
-    return value
 
 
 def _as_logits(out: Any) -> torch.Tensor:
@@ -124,13 +118,13 @@ class Model:
         max_length: int | None = None,
         source: str | None = None,
     ) -> None:
-        if not isinstance(module, nn.Module):
-            raise InputError(
-                f"explain.Model needs a torch.nn.Module, got {type(module).__name__}. "
-                "Load files with explain.load_model(path) instead."
-            )
-        self.task = _choose("task", task, TASKS)
-        self.modality = _choose("modality", modality or modality_from_layer(module) or "tabular", MODALITIES)
+        Instance(nn.Module, "explain.Model wraps a live torch.nn.Module; load files with "
+                            "explain.load_model(path) instead.").convert("module", module)
+        checked = check(
+            task=(task, OneOf(TASKS)),
+            modality=(modality or modality_from_layer(module) or "tabular", OneOf(MODALITIES)),
+        )
+        self.task, self.modality = checked["task"], checked["modality"]
         if self.modality == "text" and tokenizer is None:
             raise InputError(
                 "A text model needs its tokenizer: pass tokenizer=... (a Hugging Face "
@@ -209,17 +203,8 @@ class Model:
         ``inputs`` takes the same forms as :func:`explain.attribute`; ``batch_size`` rows
         go through at once (None: as many as the memory budget holds, see explain.core.budget).
         """
-        from explain.core.batch import prepare
-        from explain.core.budget import batch_rows
-
         batch = prepare(self, inputs)
-        batch_size = batch_rows(self, batch, batch_size)
-        outs = []
-        with torch.no_grad():
-            for start in range(0, batch.n, batch_size):
-                part = batch.slice(start, start + batch_size)
-                outs.append(self.forward_module(*part.forward_args()).float().cpu().numpy())
-        return np.concatenate(outs, axis=0)
+        return raw_outputs(self, batch, batch_rows(self, batch, batch_size)).float().numpy()
 
     def predict_proba(self, inputs: Any) -> np.ndarray:
         """Class probabilities (softmax of the logits); classifiers only."""

@@ -3,7 +3,9 @@ errors that name the parameter, what was expected, what came, and an example of 
 
 A bad type raises :class:`~explain.errors.InputTypeError` (a ``TypeError``), a bad value
 :class:`~explain.errors.InputError` (a ``ValueError``); both are ``ExplainError``s.
-Booleans are not integers here, numpy integers and floats are numbers.
+Booleans are not integers here, numpy integers and floats are numbers, NaN is within no
+bounds. A rule's ``hint`` is added to its message (what a special value means, say), and
+``suggest`` is the good value its message proposes.
 
 Example:
     >>> check(steps=(20, Int(low=1)), alpha=(0.1, Number(low=0, high=1, open=True)))
@@ -11,7 +13,7 @@ Example:
     >>> check(batch_size=(0, Int(low=1, optional=True)))
     Traceback (most recent call last):
     ...
-    explain.errors.InputError: batch_size must be an integer >= 1 or None, got 0; pass e.g. batch_size=64.
+    explain.errors.InputError: batch_size must be a positive integer or None, got 0; pass e.g. batch_size=64.
     >>> check(norm=("l3", OneOf(("linf", "l2"))))
     Traceback (most recent call last):
     ...
@@ -36,12 +38,19 @@ class Int:
     low: int | None = None
     high: int | None = None
     optional: bool = False
+    hint: str = ""
+    suggest: int | None = None
 
     def expected(self) -> str:
-        text = "an integer" + _bounds(self.low, self.high, open=False)
+        if self.low == 1 and self.high is None:
+            text = "a positive integer"
+        else:
+            text = "an integer" + _bounds(self.low, self.high, open=False)
         return text + (" or None" if self.optional else "")
 
     def example(self) -> Any:
+        if self.suggest is not None:
+            return self.suggest
         return 64 if self.low is not None and self.low <= 64 <= (self.high or 64) else (self.low or 0)
 
     def convert(self, name: str, value: Any) -> Any:
@@ -62,12 +71,16 @@ class Number:
     high: float | None = None
     open: bool = False
     optional: bool = False
+    hint: str = ""
+    suggest: float | None = None
 
     def expected(self) -> str:
         text = "a number" + _bounds(self.low, self.high, open=self.open)
         return text + (" or None" if self.optional else "")
 
     def example(self) -> Any:
+        if self.suggest is not None:
+            return self.suggest
         if self.low is not None and self.high is not None:
             return round((self.low + self.high) / 10 if self.low == 0 else (self.low + self.high) / 2, 3)
         return self.low + 1 if self.low is not None else 1.0
@@ -91,6 +104,7 @@ class OneOf:
 
     choices: tuple[Any, ...]
     optional: bool = False
+    hint: str = ""
 
     def expected(self) -> str:
         return "one of " + ", ".join(repr(c) for c in self.choices) + (" or None" if self.optional else "")
@@ -123,8 +137,9 @@ class Instance:
             return None
         if not isinstance(value, self.kind):
             kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-            wanted = " or ".join(k.__name__ for k in kinds)
-            raise InputTypeError(f"{name} must be a {wanted}, got {type(value).__name__}. {self.hint}")
+            wanted = " or ".join(_type_name(k) for k in kinds)
+            article = "an" if wanted[0] in "aeiou" else "a"
+            raise InputTypeError(f"{name} must be {article} {wanted}, got {type(value).__name__}. {self.hint}")
         return value
 
 
@@ -142,6 +157,13 @@ def check(**arguments: tuple[Any, Rule]) -> dict[str, Any]:
     return {name: rule.convert(name, value) for name, (value, rule) in arguments.items()}
 
 
+def _type_name(kind: type) -> str:
+    """How users write a type: ``explain.Model`` for explain's own types."""
+    if kind.__module__.split(".")[0] == "explain":
+        return f"explain.{kind.__name__}"
+    return kind.__name__
+
+
 def _bounds(low: float | None, high: float | None, *, open: bool) -> str:
     if low is not None and high is not None:
         return f" {'strictly ' if open else ''}between {low} and {high}"
@@ -153,4 +175,5 @@ def _bounds(low: float | None, high: float | None, *, open: bool) -> str:
 
 
 def _message(name: str, rule: Int | Number | OneOf, value: Any) -> str:
-    return f"{name} must be {rule.expected()}, got {value!r}; pass e.g. {name}={rule.example()!r}."
+    text = f"{name} must be {rule.expected()}, got {value!r}; pass e.g. {name}={rule.example()!r}."
+    return f"{text} {rule.hint}" if rule.hint else text

@@ -43,7 +43,17 @@ CODE_RUNNING_FORMATS = {
 
 def shared_mode() -> bool:
     """True when the server is shared (``EXPLAIN_SHARED_MODE`` is 1, true or yes):
-    then only formats that cannot run code are loaded."""
+    then only formats that cannot run code are loaded.
+
+    Example:
+        >>> import os
+        >>> os.environ["EXPLAIN_SHARED_MODE"] = "yes"
+        >>> shared_mode()
+        True
+        >>> del os.environ["EXPLAIN_SHARED_MODE"]
+        >>> shared_mode()
+        False
+    """
     return os.environ.get("EXPLAIN_SHARED_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
@@ -184,6 +194,14 @@ def save_model(
 
     Raises:
         ModelFormatError: torch.export could not export the module.
+
+    Example:
+        >>> import torch, tempfile, os, explain
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.pt2")
+        >>> save_model(torch.nn.Linear(4, 2), path, torch.zeros(2, 4), feature_names=list("abcd"))
+        >>> model = explain.load_model(path)
+        >>> model.feature_names, model.predict(torch.zeros(5, 4)).shape
+        (('a', 'b', 'c', 'd'), (5,))
     """
     if modality == "text":
         raise InputError(
@@ -218,7 +236,16 @@ def save_model(
 
 def load_dataset(source: Any, *, target: str | None = None, **options: Any) -> Dataset:
     """Load a dataset: CSV or Parquet tables, NPZ arrays, zips of images in class folders,
-    or a CSV of texts. See :func:`explain.loading.data_formats.read` for the options."""
+    or a CSV of texts. See :func:`explain.loading.data_formats.read` for the options.
+
+    Example:
+        >>> import tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "d.csv")
+        >>> _ = open(path, "w").write(chr(10).join(["age,income,label", "30,1.5,yes", "45,2.0,no"]))
+        >>> data = load_dataset(path, target="label")
+        >>> data.feature_names, data.labels, data.class_names
+        (('age', 'income'), ['yes', 'no'], ('no', 'yes'))
+    """
     from explain.loading import data_formats as _data_formats
 
     return _data_formats.read(source, target=target, **options)

@@ -5,7 +5,7 @@ regression intervals.
 
 Example:
     >>> import numpy as np
-    >>> from explain.confidence.reliability import reliability
+    >>> from explain.confidence.calibrating import reliability
     >>> from explain.plots import reliability_diagram
     >>> r = reliability(np.array([[0.9, 0.1], [0.3, 0.7]]), np.array([0, 0]), n_bins=5)
     >>> [trace.name for trace in reliability_diagram(r).data]
@@ -104,7 +104,7 @@ def reliability_diagram(result: Calibration | Reliability, *, which: str = "over
 
     Example:
         >>> import numpy as np
-        >>> from explain.confidence.reliability import reliability
+        >>> from explain.confidence.calibrating import reliability
         >>> r = reliability(np.array([[0.9, 0.1], [0.3, 0.7]]), np.array([0, 0]), n_bins=5)
         >>> [float(v) for v in reliability_diagram(r).data[0].y]
         [0.0, 1.0]
@@ -153,7 +153,7 @@ def confidence_histogram(result: Calibration | Reliability, *, which: str = "ove
 
     Example:
         >>> import numpy as np
-        >>> from explain.confidence.reliability import reliability
+        >>> from explain.confidence.calibrating import reliability
         >>> r = reliability(np.array([[0.9, 0.1], [0.3, 0.7]]), np.array([0, 0]), n_bins=5)
         >>> [float(v) for v in confidence_histogram(r).data[0].y]
         [0.0, 0.0, 0.0, 0.5, 0.5, 0.0]"""

@@ -45,9 +45,9 @@ class Units:
         self.model, self.batch, self.n = model, batch, batch.n
         self.modality = model.modality
         if self.modality == "text":
-            from explain.attribution.attributions import _pad_ids
+            from explain.attribution.attributions import pad_ids
 
-            self.pad_ids = _pad_ids(model, batch)
+            self.pad_ids = pad_ids(model, batch)
             mask = batch.attention_mask.bool()
             real = [torch.nonzero(mask[i]).flatten() for i in range(self.n)]
             # a unit is a real (unmasked) position holding no special token; values of

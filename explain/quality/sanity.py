@@ -25,7 +25,9 @@ from torch.overrides import TorchFunctionMode
 
 from explain.core.batch import Batch, prepare
 from explain.core.budget import batch_rows
-from explain.core.model import Model
+from explain.core.model import Model, check_model
+from explain.core.running import raw_outputs, resolve_targets
+from explain.core.validate import Int, Number, check
 from explain.errors import InputError, MethodError
 from explain.quality.similarity import lengths_of, normalised, spearman_rows, ssim, unit_maps
 from explain.results import Attribution
@@ -96,19 +98,29 @@ def sanity_check(
     Raises:
         MethodError: the method is unknown, or the model has no parameters to randomise.
         InputError: an option is wrong, or ``layers`` names no module of the model.
+
+    Example:
+        Randomising the layers from the output down changes a saliency map of a real
+        network: the map depends on what the model learned, so the check passes.
+
+        >>> import torch, explain
+        >>> _ = torch.manual_seed(0)
+        >>> net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16),
+        ...                           torch.nn.ReLU(), torch.nn.Linear(16, 2))
+        >>> model = explain.Model(net, modality="tabular")
+        >>> x = torch.randn(8, 4, generator=torch.Generator().manual_seed(1))
+        >>> sc = explain.sanity_check(model, x, "saliency")
+        >>> sc.passed, sc.layers
+        (True, ('4', '2', '0'))
     """
-    if not isinstance(model, Model):
-        raise InputError(f"sanity_check needs an explain.Model, got {type(model).__name__}. Wrap a "
-                         "module with explain.Model(module, task=..., modality=...).")
+    check_model(model)
+    check(keep=(keep, Int(low=1, suggest=4)), batch_size=(batch_size, Int(low=1, optional=True)),
+          threshold=(threshold, Number(suggest=0.5)))
     if not -1.0 < float(threshold) <= 1.0:
         raise InputError(f"threshold must be in (-1, 1], got {threshold!r}; the default is 0.5.")
-    if not isinstance(keep, int) or keep < 1:
-        raise InputError(f"keep must be a positive integer, got {keep!r}.")
     batch = prepare(model, inputs)
-    from explain.attribution.attributions import _outputs, _targets
-
     rows = batch_rows(model, batch, batch_size)
-    targets = _targets(model, target, _outputs(model, batch, rows), batch.n).cpu().numpy()
+    targets = resolve_targets(model, target, raw_outputs(model, batch, rows).float(), batch.n).cpu().numpy()
     clone = _copy(model)
     steps, unused = _cascade(clone, batch, layers)
     run = _runner(method, inputs, targets, seed, batch_size, method_options)

@@ -56,6 +56,19 @@ def verdict(*results: Quality | SanityCheck, short: bool = False) -> tuple[str, 
 
     Raises:
         InputError: no result, a result of another type, or results of different methods.
+
+    Example:
+        >>> import torch, explain
+        >>> _ = torch.manual_seed(0)
+        >>> net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16),
+        ...                           torch.nn.ReLU(), torch.nn.Linear(16, 2))
+        >>> model = explain.Model(net, modality="tabular")
+        >>> x = torch.randn(8, 4, generator=torch.Generator().manual_seed(1))
+        >>> attr = explain.attribute(model, x, method="saliency")
+        >>> q = explain.evaluate(model, x, attr, infidelity_samples=0, sensitivity_samples=0)
+        >>> text, level = explain.verdict(q, explain.sanity_check(model, x, "saliency"))
+        >>> level, text.split(",")[0], "passes the randomisation check" in text
+        ('bad', 'saliency: not faithful', True)
     """
     if not results or not all(isinstance(r, (Quality, SanityCheck)) for r in results):
         raise InputError("verdict takes one or more Quality or SanityCheck results "

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Attribution"]
 
-_ARRAYS = ("values", "target", "inputs", "base_values", "delta", "outputs", "stderr")
+_ARRAYS = ("values", "target", "inputs", "base_values", "delta", "outputs", "stderr", "rows")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class Attribution(Exported):
         outputs: the model's raw output for the target on each example.
         stderr: sampling methods: the standard error of each value, where estimated.
         params: every option the method ran with.
+        rows: the row id of each example in the data it came from (a Dataset slice's
+            ``rows``; ``0..n-1`` for arrays), or None where not recorded.
     """
 
     values: np.ndarray
@@ -55,6 +57,7 @@ class Attribution(Exported):
     outputs: np.ndarray | None = None
     stderr: np.ndarray | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    rows: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         freeze(self, _ARRAYS, ("feature_names", "class_names"))
@@ -97,13 +100,13 @@ class Attribution(Exported):
 
     def to_shap(self) -> Any:
         """This result as a ``shap.Explanation``, so shap's own plots work on it."""
-        from explain.attribution.shap_interop import to_shap
+        from explain.results.shap_bridge import to_shap
 
         return to_shap(self)
 
     @classmethod
     def from_shap(cls, explanation: Any, **options: Any) -> Attribution:
         """An Attribution from a single-output ``shap.Explanation`` (tabular or image)."""
-        from explain.attribution.shap_interop import from_shap
+        from explain.results.shap_bridge import from_shap
 
         return from_shap(explanation, **options)

@@ -3,7 +3,7 @@ temperature scaling fitted on one part of the examples and judged on the other.
 
 Example:
     >>> import numpy as np
-    >>> from explain.confidence.reliability import reliability
+    >>> from explain.confidence.calibrating import reliability
     >>> probs = np.array([[0.95, 0.05], [0.85, 0.15], [0.3, 0.7], [0.58, 0.42]])
     >>> r = reliability(probs, np.array([0, 1, 1, 0]), n_bins=5)  # bins of width 0.2
     >>> round(r.ece, 3), round(r.mce, 3), r.accuracy  # .5 * |.9 - .5| + .25 * .3 + .25 * .42
@@ -19,7 +19,10 @@ import numpy as np
 
 from explain.core.batch import prepare
 from explain.core.budget import batch_rows, check_batch_size
-from explain.core.running import check_int, check_model, labels_of, log_softmax, outputs
+from explain.core.labels import labels_of
+from explain.core.model import check_model
+from explain.core.running import log_softmax, outputs
+from explain.core.validate import Int, Number, check
 from explain.errors import DataError, InputError, MethodError
 from explain.results.uncertainty import Calibration, Reliability
 
@@ -71,7 +74,7 @@ def reliability(
         InputError: the probabilities are not a 2-D array of rows summing to 1.
         DataError: labels out of range or of the wrong length.
     """
-    n_bins = check_int("n_bins", n_bins, 1)
+    n_bins = check(n_bins=(n_bins, Int(low=1, suggest=15)))["n_bins"]
     p = np.asarray(probabilities, dtype=np.float64)
     if p.ndim != 2 or len(p) == 0:
         raise InputError(f"probabilities must be a non-empty (examples, classes) array; got shape {p.shape}.")
@@ -192,10 +195,9 @@ def calibration(
             "For regression use explain.conformal(model, x_cal, y_cal) (intervals with guaranteed "
             "coverage) or explain.uncertainty(model, x) (predictive std and intervals)."
         )
-    n_bins = check_int("n_bins", n_bins, 1)
+    n_bins = check(n_bins=(n_bins, Int(low=1, suggest=15)))["n_bins"]
     check_batch_size(batch_size)
-    if not 0 < float(fit_fraction) < 1:
-        raise InputError(f"fit_fraction must lie strictly between 0 and 1, got {fit_fraction!r}.")
+    check(fit_fraction=(fit_fraction, Number(low=0, high=1, open=True, suggest=0.5)))
     batch = prepare(model, inputs)
     labels = labels_of(model, inputs, targets, batch.n)
     n = batch.n
@@ -226,4 +228,5 @@ def calibration(
         params={"n_bins": n_bins, "fit_fraction": float(fit_fraction), "seed": seed,
                 "batch_size": batch_size, "fit_rows": fit.tolist(), "heldout_rows": len(held),
                 "temperature_at_bound": bounded},
+        rows=batch.rows,
     )
