@@ -3,13 +3,16 @@ constraints (bounds, immutable, integer and one-hot features) that must never br
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 import explain
-from explain.errors import InputError, MethodError
+from explain.errors import InputError, InputTypeError, MethodError
+from explain.runtime.backends import Ray
 
 
 def _linear(w0: list[float], w1: list[float], b: tuple[float, float] = (0.0, 0.0)) -> explain.Model:
@@ -278,3 +281,66 @@ def test_plots_show_the_result(blobs, cnn, image_x) -> None:
                              explain_method=None)
     fig = plots.adversarial_example(rob, 0)
     np.testing.assert_allclose(fig.data[2].z, (rob.adversarial[0] - rob.inputs[0]).sum(axis=0), rtol=1e-6)
+
+
+class _InProcess(Ray):
+    """A chunked backend that runs here: each chunk goes through pickle, as to an actor."""
+
+    def __init__(self) -> None:
+        self.workers = None
+
+    def map(self, model, fn, chunks, progress=None):  # noqa: ANN001, ANN201
+        return [fn(model, *pickle.loads(pickle.dumps(args))) for args in chunks]
+
+
+def test_a_chunked_run_prepares_once_and_runs_the_local_path_per_chunk(blobs, monkeypatch) -> None:
+    from explain.adversarial import chunks, front
+
+    model, x, y = blobs
+    calls = {"prepare": 0, "build_space": 0, "robustness": 0, "attack_rows": 0}
+
+    def counted(name, fn):  # noqa: ANN001, ANN202
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    options = {"epsilons": [0, 0.5, 1.0], "batch_size": 16, "immutable": ["b"], "explain_method": None}
+    here = explain.robustness(model, x[:50], y[:50], **options)
+    monkeypatch.setattr(front, "prepare", counted("prepare", front.prepare))
+    monkeypatch.setattr(front, "build_space", counted("build_space", front.build_space))
+    monkeypatch.setattr(front, "robustness", counted("robustness", front.robustness))
+    monkeypatch.setattr(chunks, "attack_rows", counted("attack_rows", chunks.attack_rows))
+    there = front.robustness(model, x[:50], y[:50], backend=_InProcess(), **options)
+    assert calls == {"prepare": 1, "build_space": 1, "robustness": 1, "attack_rows": 4}
+    assert there.params == {**here.params, "backend": "ray", "chunks": 4}
+    for name in ("accuracy", "success_rate", "flipped", "min_epsilon", "adversarial", "predictions"):
+        np.testing.assert_array_equal(getattr(there, name), getattr(here, name))
+
+
+def test_flips_and_scores_are_one_formula(blobs) -> None:
+    from explain.adversarial.local import flips, scores
+
+    model, x, y = blobs
+    goal = np.ones(60, dtype=np.int64)
+    rob = explain.robustness(model, x[:60], y[:60], epsilons=[0, 0.5], target_class=1, explain_method=None)
+    clean = rob.predictions
+    flipped = flips(rob.adversarial_predictions, clean, rob.targets, goal)
+    np.testing.assert_array_equal(flipped, rob.flipped)
+    accuracy, success = scores(rob.adversarial_predictions, clean, rob.targets, goal, flipped)
+    np.testing.assert_array_equal(accuracy, rob.accuracy)
+    np.testing.assert_array_equal(success, rob.flipped.sum(axis=1) / max((clean != 1).sum(), 1))
+
+
+def test_wrong_types_are_input_type_errors(mlp) -> None:
+    model = explain.Model(mlp, modality="tabular")
+    x = np.zeros((3, 5), dtype=np.float32)
+    with pytest.raises(InputTypeError, match="model must be"):
+        explain.robustness(mlp, x, [0, 0, 0])
+    with pytest.raises(InputTypeError, match="steps"):
+        explain.robustness(model, x, [0, 0, 0], steps=2.5)
+    with pytest.raises(InputTypeError, match="epsilons"):
+        explain.robustness(model, x, [0, 0, 0], epsilons=["small"])
+    with pytest.raises(InputError, match="norm must be") as err:
+        explain.robustness(model, x, [0, 0, 0], norm="l3")
+    assert isinstance(err.value, ValueError) and not isinstance(err.value, TypeError)
