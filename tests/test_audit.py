@@ -156,3 +156,38 @@ def test_shap_finding_on_an_unnamed_table_speaks_of_features() -> None:
     assert any(name in text for name in ["age", "bmi", "bp", "s1"])  # the dataset's names reach SHAP
     bare = explain.audit(model, explain.Dataset(x, data.y), sections=["shap"], rows=20).section("shap")
     assert "token" not in bare.findings[0] and "features carry" in bare.findings[0]
+
+
+def test_a_section_declared_here_shows_its_figure_in_the_report_and_the_app() -> None:
+    import plotly.graph_objects as go
+
+    from explain.auditing import registry
+    from explain.auditing.common import Section, SectionSpec, timed
+
+    def run(model: explain.Model, data: explain.Dataset, **_: object) -> Section:
+        return timed(spec, lambda: (["rows counted"], {"demo.rows": float(len(data))}, {"count": len(data)}))
+
+    def figures(name: str, result: int) -> list[go.Figure]:
+        return [go.Figure(go.Bar(y=[result]), layout={"title": {"text": f"demo figure of {name}"}})]
+
+    spec = SectionSpec("demo", "Demo section", run, figures)
+    registry.register(spec)
+    try:
+        assert registry.audit_sections()[-1] == "demo" == explain.audit_sections()[-1]
+        model, data = explain.load_example("diabetes")
+        audit = explain.audit(model, data, sections=["performance", "demo"])
+        section = audit.section("demo")
+        assert section.status == "ok" and audit.metrics["demo.rows"] == len(data)
+        drawn = registry.section_figures(section)
+        assert [(name, result) for name, result, _ in drawn] == [("count", len(data))]
+        assert drawn[0][2].layout.title.text == "demo figure of count"
+        html = audit.to_html()
+        assert '<section id="demo"><h2>Demo section</h2>' in html and "rows counted" in html
+        demo = html.split('<section id="demo">', 1)[1].split("</section>", 1)[0]
+        assert demo.count('<div id="figure-') == 1 and "demo figure of count" in demo
+        with pytest.raises(explain.InputError, match="already declared"):
+            registry.register(spec)
+    finally:
+        registry.SECTIONS.pop("demo", None)
+    with pytest.raises(explain.InputError, match="No audit section is named 'demo'"):
+        registry.section_figures(section)

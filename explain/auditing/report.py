@@ -1,27 +1,46 @@
-"""Render an :class:`~explain.auditing.runner.Audit` as one self-contained HTML file.
+"""Render an :class:`~explain.auditing.outcome.Audit` as one self-contained HTML file.
 
 The page works offline and makes no network request: plotly.js is inlined once, there
 are no fonts, images or scripts from elsewhere, and a Content-Security-Policy forbids
 any fetch. Every piece of text from the user's files is escaped by jinja2's autoescape
 (and by plotly inside figures), so a column named ``<script>`` shows as text.
+
+This module only renders: each section's figures come from its declaration
+(:func:`explain.auditing.registry.section_figures`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jinja2
-import numpy as np
-import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from explain import plots
-from explain.plots.uncertainty import uncertainty_figures
-from explain.results import Agreement, Quality, SanityCheck
+from explain.auditing.common import Section
+from explain.auditing.registry import section_figures
 
-if TYPE_CHECKING:  # pragma: no cover
-    from explain.auditing.runner import Audit
+__all__ = ["render", "Audited"]
+
+
+class Audited(Protocol):
+    """What the report reads of an :class:`~explain.auditing.outcome.Audit` (which calls
+    :func:`render`; this module does not import it)."""
+
+    @property
+    def model(self) -> dict[str, Any]: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+    @property
+    def sections(self) -> tuple[Section, ...]: ...
+
+    @property
+    def provenance(self) -> dict[str, Any]: ...
+
+    @property
+    def findings(self) -> list[str]: ...
+
 
 _CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
         "img-src data: blob:; font-src data:; connect-src 'none'")
@@ -70,74 +89,7 @@ in {{ audit.provenance.seconds }} s.</p>
 """
 
 
-def _attribution_figures(attr: Any, shap: bool = False) -> list[go.Figure]:
-    if attr.modality == "tabular":
-        figures = [plots.global_importance(attr), plots.beeswarm(attr), plots.feature_bars(attr, 0)]
-        if shap and attr.base_values is not None:
-            top = int(abs(attr.values).mean(axis=0).argmax())
-            figures += [plots.waterfall(attr, 0), plots.dependence(attr, top)]
-        return figures
-    if attr.modality == "image":
-        return [plots.image_heatmap(attr, i) for i in range(min(3, len(attr)))]
-    return [plots.token_strip(attr, indices=list(range(min(6, len(attr)))))]
-
-
-def _attention_figures(maps: Any) -> list[go.Figure]:
-    figures = [plots.attention_grid(maps, 0), plots.attention_scores(maps, 0, kind="rollout")]
-    if maps.gradients is not None:
-        figures.append(plots.attention_scores(maps, 0, kind="relevance"))
-    return figures
-
-
-def _robustness_figures(result: Any) -> list[go.Figure]:
-    figures = [plots.robustness_curve(result), plots.min_epsilon_histogram(result)]
-    flipped = np.flatnonzero(result.min_epsilon > 0)
-    if flipped.size:
-        figures.append(plots.adversarial_example(result, int(flipped[0])))
-    if result.rank_correlation is not None and np.isfinite(result.rank_correlation).any():
-        figures.append(plots.explanation_shift(result))
-    return figures
-
-
-def _quality_figures(result: Any) -> list[go.Figure]:
-    if isinstance(result, Quality):
-        return [plots.deletion_insertion(result)]
-    if isinstance(result, SanityCheck):
-        return [plots.cascade_maps(result, 0), plots.cascade_similarity(result)]
-    if isinstance(result, Agreement):
-        return [plots.agreement_heatmap(result)]
-    return []
-
-
-# which figures each kind of section result gets, keyed by its name in Section.results
-_FIGURES: dict[str, Callable[[Any], list[go.Figure]]] = {
-    "attribution": _attribution_figures,
-    "shap": lambda attr: _attribution_figures(attr, shap=True),
-    "attention": _attention_figures,
-    "robustness": _robustness_figures,
-    "importance": lambda result: [plots.importance_bars(result)],
-    "calibration": uncertainty_figures,
-    "uncertainty": uncertainty_figures,
-    "conformal": uncertainty_figures,
-    "risk_coverage": uncertainty_figures,
-    "quality": _quality_figures,
-    "sanity": _quality_figures,
-    "agreement": _quality_figures,
-}
-
-
-def section_figures(section: Any) -> list[tuple[str, Any, go.Figure]]:
-    """``(result name, result, figure)`` for every figure of a section's results: the
-    report and the app's section pages draw the same figures."""
-    figures = []
-    for key, result in section.results.items():
-        draw = _FIGURES.get(key.split(".")[0], lambda _r: [])  # "quality.saliency" -> "quality"
-        for fig in draw(result):
-            figures.append((key, result, fig))
-    return figures
-
-
-def render(audit: Audit) -> str:
+def render(audit: Audited) -> str:
     """The report as one HTML string."""
     figures: dict[str, list[str]] = {}
     count = 0

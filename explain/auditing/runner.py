@@ -15,112 +15,18 @@ import hashlib
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from explain.auditing import sections as base
-from explain.auditing.quality_section import quality_section
-from explain.auditing.robustness_section import robustness_section
-from explain.auditing.sections import Section
-from explain.auditing.uncertainty_section import uncertainty_section
+from explain.auditing.outcome import Audit
+from explain.auditing.registry import SECTIONS
 from explain.core.dataset import Dataset
-from explain.core.model import Model
+from explain.core.model import Model, check_model
 from explain.errors import InputError
 from explain.runtime.backends import get_backend
 
-__all__ = ["Audit", "audit", "audit_sections", "SECTIONS"]
-
-SCHEMA = "explain.audit/1"
-
-# the sections in report order; each is fn(model, data, *, rows, seed, **options) -> Section
-SECTIONS: dict[str, Callable[..., Section]] = {
-    "performance": base.performance,
-    "saliency": base.saliency,
-    "shap": base.shap,
-    "attention": base.attention,
-    "quality": quality_section,
-    "robustness": robustness_section,
-    "uncertainty": uncertainty_section,
-}
-
-
-@dataclass(frozen=True)
-class Audit:
-    """The results of an audit: sections (with their results and findings), the findings
-    that lead the report, flat metrics for CI gates, and provenance."""
-
-    model: dict[str, Any]
-    data: dict[str, Any]
-    sections: tuple[Section, ...]
-    provenance: dict[str, Any]
-
-    @property
-    def findings(self) -> list[str]:
-        """Every section's findings, in section order."""
-        return [f for s in self.sections for f in s.findings]
-
-    @property
-    def metrics(self) -> dict[str, float]:
-        """Flat numbers for gates: ``accuracy``, ``r2``, ``saliency.completeness_error``, ..."""
-        out: dict[str, float] = {}
-        for s in self.sections:
-            out.update(s.metrics)
-        return out
-
-    def section(self, name: str) -> Section:
-        for s in self.sections:
-            if s.name == name:
-                return s
-        raise KeyError(name)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The versioned JSON schema ``explain.audit/1``."""
-        return {
-            "schema": SCHEMA,
-            "model": self.model,
-            "data": self.data,
-            "findings": self.findings,
-            "metrics": self.metrics,
-            "sections": [s.to_dict() for s in self.sections],
-            "provenance": self.provenance,
-        }
-
-    def to_json(self, path: str | Path | None = None) -> str:
-        """Write (when a path is given) and return the JSON report."""
-        import json
-
-        text = json.dumps(self.to_dict(), indent=1, default=_plain)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
-
-    def to_html(self, path: str | Path | None = None) -> str:
-        """Write (when a path is given) and return one self-contained HTML report that
-        works offline: plotly.js inlined once, no request to any server."""
-        from explain.auditing.report import render
-
-        html = render(self)
-        if path is not None:
-            Path(path).write_text(html, encoding="utf-8")
-        return html
-
-
-def audit_sections() -> list[str]:
-    """Names of the audit's sections, in report order."""
-    return list(SECTIONS)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    return str(value)
+__all__ = ["audit"]
 
 
 def audit(
@@ -139,7 +45,7 @@ def audit(
     Args:
         model: the model.
         data: a labelled Dataset (sections that need labels say so when there are none).
-        sections: names from :data:`SECTIONS` (default: all).
+        sections: names from :data:`~explain.auditing.registry.SECTIONS` (default: all).
         rows: how many examples the explanation sections explain.
         seed: seed of every sampling step.
         progress: called with (section name, fraction of sections done).
@@ -147,8 +53,18 @@ def audit(
             global importance, the robustness curves, and the model outputs behind
             calibration and conformal prediction on Ray actors; the same numbers).
         **options: per-section options, e.g. ``saliency_method="deeplift"``.
+
+    Example:
+        >>> import explain
+        >>> model, data = explain.load_example("breast_cancer")
+        >>> result = explain.audit(model, data, sections=["performance"])
+        >>> result.section("performance").findings
+        ('accuracy 96% on 143 labelled examples',)
+        >>> round(result.metrics["accuracy"], 3)
+        0.958
     """
-    if not isinstance(model, Model) or not isinstance(data, Dataset):
+    check_model(model)
+    if not isinstance(data, Dataset):
         raise InputError("audit takes an explain.Model and an explain.Dataset (load_model / load_dataset).")
     names = list(SECTIONS) if sections is None else list(sections)
     unknown = [n for n in names if n not in SECTIONS]
@@ -160,7 +76,7 @@ def audit(
     for k, name in enumerate(names):
         if progress is not None:
             progress(name, k / len(names))
-        done.append(SECTIONS[name](model, data, rows=rows, seed=seed, backend=chosen, **options))
+        done.append(SECTIONS[name].run(model, data, rows=rows, seed=seed, backend=chosen, **options))
     if progress is not None:
         progress("done", 1.0)
     provenance = {

@@ -3,7 +3,7 @@ the randomisation check, and does a contrasting method agree with it?
 
 Example:
     >>> import torch, explain
-    >>> from explain.auditing.quality_section import quality_section
+    >>> from explain.auditing.sections.quality import quality_section
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
     <torch._C.Generator object at ...>
     >>> net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
@@ -16,15 +16,18 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explain.auditing.sections import Section, _pct, _sample, _timed
+from explain.auditing.common import Findings, Section, SectionSpec, pct, sample_rows, timed
 from explain.core.dataset import Dataset
 from explain.core.model import Model
 
-__all__ = ["quality_section"]
+if TYPE_CHECKING:  # pragma: no cover
+    import plotly.graph_objects as go
+
+__all__ = ["SECTION", "quality_section", "quality_figures"]
 
 
 def _contrast(model: Model, served: list[str], main: str) -> str | None:
@@ -38,7 +41,7 @@ def _agreement_text(names: tuple[str, ...], rho: float, overlap: float, k: int, 
     strength = "strongly" if rho >= 0.7 else "moderately" if rho >= 0.4 else "weakly"
     a, b = (n.replace("_", " ") for n in names[:2])
     return (f"{a} and {b} agree {strength}: rank correlation {rho:.2f}, "
-            f"{_pct(overlap)} of their top-{k} {unit} in common")
+            f"{pct(overlap)} of their top-{k} {unit} in common")
 
 
 def quality_section(model: Model, data: Dataset, *, rows: int = 100, seed: int = 0,
@@ -62,11 +65,11 @@ def quality_section(model: Model, data: Dataset, *, rows: int = 100, seed: int =
     from explain.attribution.attributions import attribute, methods
     from explain.quality.measures import agreement, evaluate, sanity_check, verdict
 
-    def run() -> tuple[list[str], dict[str, float], dict[str, Any]]:
+    def run() -> Findings:
         served = methods(model)
         main = saliency_method or next(m for m in ("integrated_gradients", "feature_ablation") if m in served)
         text = model.modality == "text"
-        explained = _sample(data, min(rows, 20 if text else 50), seed)
+        explained = sample_rows(data, min(rows, 20 if text else 50), seed)
         checked = explained[: min(len(explained), 8 if text else 16)]
         findings: list[str] = []
         metrics: dict[str, float] = {}
@@ -103,4 +106,22 @@ def quality_section(model: Model, data: Dataset, *, rows: int = 100, seed: int =
                                             ag.k, unit))
         return findings, metrics, results
 
-    return _timed("quality", "Explanation quality", run)
+    return timed(SECTION, run)
+
+
+def quality_figures(name: str, result: Any) -> list[go.Figure]:
+    """A Quality's deletion and insertion curves, a SanityCheck's cascade (maps and
+    similarity), an Agreement's heatmap."""
+    from explain import plots
+    from explain.results import Agreement, Quality, SanityCheck
+
+    if isinstance(result, Quality):
+        return [plots.deletion_insertion(result)]
+    if isinstance(result, SanityCheck):
+        return [plots.cascade_maps(result, 0), plots.cascade_similarity(result)]
+    if isinstance(result, Agreement):
+        return [plots.agreement_heatmap(result)]
+    return []
+
+
+SECTION = SectionSpec("quality", "Explanation quality", quality_section, quality_figures)

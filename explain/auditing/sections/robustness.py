@@ -3,16 +3,19 @@ per example, and whether explanations follow the decision when it flips."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explain.auditing.sections import Section, _sample, _timed
+from explain.auditing.common import Findings, Section, SectionSpec, sample_rows, timed
 from explain.core.dataset import Dataset
 from explain.core.model import Model
 from explain.errors import ExplainError
 
-__all__ = ["robustness_section"]
+if TYPE_CHECKING:  # pragma: no cover
+    import plotly.graph_objects as go
+
+__all__ = ["SECTION", "robustness_section", "robustness_figures"]
 
 # examples attacked: text attacks cost a search per example, images a PGD per size
 _ROWS = {"tabular": 200, "image": 100, "text": 20}
@@ -30,11 +33,11 @@ def robustness_section(model: Model, data: Dataset, *, rows: int = 100, seed: in
     """
     from explain.adversarial.front import robustness
 
-    def run() -> tuple[list[str], dict[str, float], dict[str, Any]]:
+    def run() -> Findings:
         if model.task != "classification":
             raise ExplainError("Robustness is measured for classifiers (label flips); this model is a regression.")
-        sample = _sample(data, min(max(rows, 1) * 2, _ROWS[model.modality]), seed)
-        result = robustness(model, sample, attack="text" if model.modality == "text" else attack,
+        attacked = sample_rows(data, min(max(rows, 1) * 2, _ROWS[model.modality]), seed)
+        result = robustness(model, attacked, attack="text" if model.modality == "text" else attack,
                             norm=norm, epsilons=epsilons, seed=seed, backend=backend)
         metrics = {"robustness.clean_accuracy": float(result.accuracy[0])}
         for eps, acc in zip(result.epsilons, result.accuracy):
@@ -63,4 +66,21 @@ def robustness_section(model: Model, data: Dataset, *, rows: int = 100, seed: in
                                 f"correlation {np.median(rho):.2f} before vs after)")
         return findings, metrics, {"robustness": result}
 
-    return _timed("robustness", "Adversarial robustness", run)
+    return timed(SECTION, run)
+
+
+def robustness_figures(name: str, result: Any) -> list[go.Figure]:
+    """The accuracy curve, the smallest flipping sizes, the first flipped example, and
+    the explanations' shift where they were compared."""
+    from explain import plots
+
+    figures = [plots.robustness_curve(result), plots.min_epsilon_histogram(result)]
+    flipped = np.flatnonzero(result.min_epsilon > 0)
+    if flipped.size:
+        figures.append(plots.adversarial_example(result, int(flipped[0])))
+    if result.rank_correlation is not None and np.isfinite(result.rank_correlation).any():
+        figures.append(plots.explanation_shift(result))
+    return figures
+
+
+SECTION = SectionSpec("robustness", "Adversarial robustness", robustness_section, robustness_figures)

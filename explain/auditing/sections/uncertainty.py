@@ -3,7 +3,7 @@ uncertainty, selective prediction and conformal prediction, with verdicts in pla
 
 Example:
     >>> import explain
-    >>> from explain.auditing.uncertainty_section import uncertainty_section
+    >>> from explain.auditing.sections.uncertainty import uncertainty_section
     >>> model, data = explain.load_example("breast_cancer")
     >>> section = uncertainty_section(model, data, rows=100)
     >>> section.status, sorted(section.results)
@@ -13,21 +13,24 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explain.auditing.sections import Section, _pct, _timed
+from explain.auditing.common import Findings, Section, SectionSpec, pct, timed
+from explain.confidence.calibrating import calibration
 from explain.confidence.conformal_sets import DEFAULT_METHODS, conformal, coverage_band
 from explain.confidence.estimates import dropout_layers, selective, uncertainty
-from explain.confidence.reliability import calibration
 from explain.core.dataset import Dataset
 from explain.core.labels import true_labels
 from explain.core.model import Model
 from explain.errors import DataError, ExplainError
 from explain.results.uncertainty import Calibration, Uncertainty
 
-__all__ = ["uncertainty_section"]
+if TYPE_CHECKING:  # pragma: no cover
+    import plotly.graph_objects as go
+
+__all__ = ["SECTION", "uncertainty_section", "uncertainty_section_figures"]
 
 _MIN_ROWS = 500  # calibration and conformal need more rows than an explanation does
 _ALPHA = 0.1
@@ -65,8 +68,8 @@ def _calibration_finding(cal: Calibration) -> str:
     if cal.verdict == "well calibrated":
         head = f"well calibrated: ECE {cal.ece:.3f} over {len(cal.labels)} rows"
     else:
-        head = (f"{cal.verdict}: ECE {cal.ece:.3f} (mean confidence {_pct(conf)} vs accuracy "
-                f"{_pct(cal.accuracy)})")
+        head = (f"{cal.verdict}: ECE {cal.ece:.3f} (mean confidence {pct(conf)} vs accuracy "
+                f"{pct(cal.accuracy)})")
     if t <= 0.0101 or t >= 99:  # the search ran to its bound: NLL keeps falling (or rising) with T
         return (f"{head}; temperature scaling has nothing to fit here: the fit ran to its bound (T = {t:.2f}), "
                 "as it does when every calibration row is predicted right")
@@ -98,7 +101,7 @@ def _uncertainty_findings(unc: Uncertainty) -> tuple[list[str], dict[str, float]
         truth = np.asarray(unc.labels, dtype=float).reshape(unc.lower.shape)
         inside = float(np.mean((unc.lower <= truth) & (truth <= unc.upper)))
         metrics["uncertainty.interval_coverage"] = inside
-        text += (f"; its {_pct(unc.level or 0)} intervals (mean ± z std) hold {_pct(inside)} of the true "
+        text += (f"; its {pct(unc.level or 0)} intervals (mean ± z std) hold {pct(inside)} of the true "
                  "values" + (", far too narrow to trust" if inside < (unc.level or 0) - 0.15 else ""))
     return [text], metrics
 
@@ -125,7 +128,7 @@ def uncertainty_section(model: Model, data: Dataset, *, rows: int = 100, seed: i
     (see :func:`explain.uncertainty` and :func:`explain.conformal`).
     """
 
-    def run() -> tuple[list[str], dict[str, float], dict[str, Any]]:
+    def run() -> Findings:
         picks = _pick(data, max(int(rows), _MIN_ROWS), seed)
         sample = data[picks]
         labelled, why = _labelled(model, data)
@@ -168,11 +171,11 @@ def uncertainty_section(model: Model, data: Dataset, *, rows: int = 100, seed: i
             findings.append(f"calibration, selective prediction and conformal coverage need labels: {why}")
         return findings, metrics, results
 
-    return _timed("uncertainty", "Uncertainty and calibration", run)
+    return timed(SECTION, run)
 
 
 def _fmt(value: float, rc: Any) -> str:
-    return _pct(value) if rc.loss_name == "error rate" else f"{value:.3g}"
+    return pct(value) if rc.loss_name == "error rate" else f"{value:.3g}"
 
 
 def _calibration_metrics(cal: Calibration) -> dict[str, float]:
@@ -198,19 +201,29 @@ def _conformal(model: Model, sample: Dataset, picks: np.ndarray, seed: int, alph
     results["conformal"] = sets
     coverage = float(sets.coverage or 0.0)
     metrics["conformal.coverage"] = coverage
-    head = (f"{_pct(1 - alpha)} conformal {f'prediction sets ({method.upper()})' if classifier else 'intervals'}, "
-            f"calibrated on {len(fit)} rows: coverage {_pct(coverage)} on {len(held)} other rows")
+    head = (f"{pct(1 - alpha)} conformal {f'prediction sets ({method.upper()})' if classifier else 'intervals'}, "
+            f"calibrated on {len(fit)} rows: coverage {pct(coverage)} on {len(held)} other rows")
     promised, error = coverage_band(len(fit), len(held), alpha)
     wide = []
     if coverage > promised + 2 * error:
         others = "method='lac'" if method != "lac" else "a larger calibration set"
         wide = [f"the {'sets' if classifier else 'intervals'} are larger than they need to be: coverage "
-                f"{_pct(coverage)} against the promised {_pct(promised)} (± {_pct(2 * error)} by chance); "
+                f"{pct(coverage)} against the promised {pct(promised)} (± {pct(2 * error)} by chance); "
                 f"try {others}, or randomized=True" + (" (APS, RAPS)" if classifier else "")]
     if classifier:
         sizes = sets.sizes
         metrics["conformal.mean_set_size"] = float(sizes.mean())
-        return [f"{head}, mean set size {sizes.mean():.2f} classes, {_pct(float(np.mean(sizes == 1)))} "
+        return [f"{head}, mean set size {sizes.mean():.2f} classes, {pct(float(np.mean(sizes == 1)))} "
                 "hold a single class", *wide]
     metrics["conformal.mean_width"] = float(sets.sizes.mean())
     return [f"{head}, width ±{cp.quantile:.3g} around each prediction", *wide]
+
+
+def uncertainty_section_figures(name: str, result: Any) -> list[go.Figure]:
+    """Each result's figures by :func:`explain.plots.uncertainty.uncertainty_figures`."""
+    from explain.plots.uncertainty import uncertainty_figures
+
+    return uncertainty_figures(result)
+
+
+SECTION = SectionSpec("uncertainty", "Uncertainty and calibration", uncertainty_section, uncertainty_section_figures)
