@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import explain  # noqa: E402
 from explain.app.navigation import page_file
-from explain.loading.examples import examples_folder
+from explain.loading.catalog import examples_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = str(ROOT / "app.py")

@@ -1,65 +1,51 @@
-"""Cached computations for the pages beyond Saliency (SHAP, attention, the report).
+"""The cached computations of the pages: attributions, SHAP values, attention, the report.
 
-Each result is kept in the session's cache under a content hash of the model, the rows
-and the options, so switching pages never recomputes; long work shows a progress bar
-saying what runs and can be cancelled (the Cancel button reruns the page, which stops
-the computation at its next progress report).
+Each goes through the one funnel, :func:`explain.app.cache.cached`: kept in the session's
+cache under a content hash of the model, the rows and the options, so switching pages never
+recomputes; long work shows a progress bar saying what runs and can be cancelled.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import streamlit as st
+import explain
+from explain.app import page, tables, tasks
+from explain.app.cache import cached, rows_digest
+from explain.attribution.attributions import default_background
+from explain.results import Attribution
 
-from explain.app import state, tables, tasks
+__all__ = ["attribution", "shap_values", "attention_maps", "audit_report"]
 
-__all__ = ["cached", "shap_values", "attention_maps", "audit_report"]
+def attribution(
+    method: str, rows: Sequence[int], *, compute: bool = True, label: str | None = None, **options: Any
+) -> Attribution | None:
+    """Attributions of the session's model on ``rows`` of its dataset, cached in the session.
+
+    Returns the cached result, else computes it (with a progress bar saying what runs and a
+    Cancel button, which interrupts it at the next batch) when ``compute`` is true, else
+    None. Methods with a background get the default background of the whole dataset
+    (seed 0), so one row is explained the same alone or in a batch.
+    """
+    _, data = page.current()
+    background = data[default_background(len(data), seed=0)] if explain.method_info(method)["background"] else None
+    n = len(rows)
+    what = f"{n} row" + ("s" if n != 1 else "")
+    label = label or f"{method} on {what}" + (f" ({_brief_options(options)})" if options else "") + "…"
+    return cached("attribution", rows, label, tasks.attribute, compute=compute,
+                  args={"background": background, "batch_size": max(1, min(64, n // 20))},  # ~20 progress steps
+                  key={"background": rows_digest(background) if background is not None else None},
+                  method=method, **options)
 
 
-def cached(name: str, subset: Sequence[int] | None, label: str, run: Callable[..., Any], *, compute: bool,
-           args: dict[str, Any] | None = None, key: dict[str, Any] | None = None, **options: Any) -> Any:
-    """``run(model, data[subset], progress=..., **args, **options)`` (all rows for ``subset=None``), from the cache
-    or computed now (only when ``compute``); None when not cached and not computed, or on an error (shown).
-
-    ``run`` is a module-level function (see :mod:`explain.app.tasks`): it runs where the
-    model lives, in the model's worker process for an upload. ``options`` are passed and
-    make the cache key; ``args`` are passed but not hashed, and ``key`` is hashed but not
-    passed (say there what the ``args`` are, e.g. a digest)."""
-    model, data = state.held()
-    part = data.value if subset is None else data.value[[int(r) for r in subset]]
-    digest = hashlib.sha256(model.fingerprint.encode())
-    digest.update(json.dumps({"name": name, "options": options, "key": key}, sort_keys=True, default=str).encode())
-    digest.update(state.rows_digest(part).encode())
-    entry = digest.hexdigest()
-    cache: OrderedDict[str, tuple[str, Any]] = st.session_state.setdefault(state.CACHE, OrderedDict())
-    if entry in cache:
-        cache.move_to_end(entry)
-        return cache[entry][1]
-    if not compute:
-        return None
-    holder = st.empty()
-    with holder.container():
-        bar = st.progress(0.0, text=label)
-        st.button("Cancel", key=f"cancel-{entry[:12]}", on_click=state.cancel)
-    ok, result = state.guarded(model.value.call, run, part, progress=lambda f: bar.progress(float(f), text=label),
-                               **(args or {}), **options)
-    holder.empty()
-    if not ok:
-        return None
-    cache[entry] = (model.fingerprint, result)
-    while len(cache) > state.CACHE_SIZE:
-        cache.popitem(last=False)
-    return result
+def _brief_options(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in options.items() if v is not None and k != "perturbations_per_eval")
 
 
 def shap_values(rows: Sequence[int], *, compute: bool, algorithm: str, n_samples: int | None) -> Any:
     """SHAP values of ``rows``; tables take 100 seeded rows of the dataset as background."""
-    _, data = state.current()
+    _, data = page.current()
     background = None
     if data is not None and data.modality == "tabular":
         background = data[tables.sample_rows(len(data), min(100, len(data)), seed=1)]

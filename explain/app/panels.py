@@ -1,4 +1,5 @@
-"""Charts of the SHAP and Attention pages, each with the table behind it (for its CSV)."""
+"""Charts of the Saliency, SHAP and Attention pages, each with the table behind it (for its
+CSV), and how the Saliency page lays out one or two methods' results."""
 
 from __future__ import annotations
 
@@ -7,13 +8,54 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import streamlit as st
 
 from explain import plots
-from explain.app import state, tables
-from explain.app.saliency import Chart
+from explain.app import charts, page, saliency, tables, trust
+from explain.app.charts import Chart
+from explain.app.saliency import SaliencyResult
 from explain.results import AttentionMaps, Attribution
 
-__all__ = ["shap_charts", "attention_charts", "shap_caption"]
+__all__ = ["attention_charts", "quality_badge", "shap_caption", "shap_charts", "show_results"]
+
+
+def show_results(results: Sequence[SaliencyResult | None], methods: Sequence[str], modality: str) -> None:
+    """One method's charts (tabular: the row and the global view side by side), or two
+    methods' charts side by side, with the rank agreement of the two on the row."""
+    if len(results) == 1 and results[0] is not None:
+        items = saliency.charts(results[0])
+        cells = st.columns(len(items)) if modality == "tabular" and items else [st.container() for _ in items]
+        for k, (cell, item) in enumerate(zip(cells, items)):
+            with cell:
+                charts.show(item, f"a{k}")
+        quality_badge(results[0])
+        return
+    first, second = results[0], results[1]
+    if first is not None and second is not None:
+        rho = tables.rank_agreement(first.example.values, second.example.values)
+        st.caption(f"Rank agreement of {methods[0]} and {methods[1]} on this example (Spearman, by "
+                   f"magnitude): **{rho:.2f}** (1: same ranking, 0: unrelated).")
+    per = [saliency.charts(r) if r is not None else [] for r in results]
+    for k in range(max(len(p) for p in per) or 1):
+        for slot, (cell, items, method) in enumerate(zip(st.columns(2), per, methods)):
+            with cell:
+                if k < len(items):
+                    charts.show(items[k], f"{'ab'[slot]}{k}")
+                elif k == 0:
+                    st.info(f"Press **Run** to compute {method}.")
+    for cell, result in zip(st.columns(2), results):
+        with cell:
+            if result is not None:
+                quality_badge(result)
+
+
+def quality_badge(result: SaliencyResult) -> None:
+    """The faithfulness badge of a result: on the sampled rows where there are some (a
+    steadier verdict), else on the row."""
+    if result.overall is not None and result.sample:
+        trust.badge(result.overall, list(result.sample), key=result.method)
+    else:
+        trust.badge(result.example, [result.row], key=result.method)
 
 
 def shap_caption(sv: Attribution) -> str:
@@ -37,18 +79,18 @@ def shap_charts(sv: Attribution, rows: Sequence[int], row: int, feature: str | N
         for stem, make in (("waterfall", lambda: _titled(plots.waterfall(sv, i), f"example {i}", f"row {rows[i]}")),
                            ("mean_abs_shap", lambda: plots.global_importance(sv)),
                            ("beeswarm", lambda: plots.beeswarm(sv))):
-            ok, fig = state.guarded(make)
+            ok, fig = page.guarded(make)
             if ok:
                 table = tables.attribution_frame(one, [rows[i]]) if stem == "waterfall" else whole
                 out.append(Chart(f"shap_{stem}", fig, table, one if stem == "waterfall" else sv))
         if feature is not None:
-            ok, fig = state.guarded(plots.dependence, sv, feature)
+            ok, fig = page.guarded(plots.dependence, sv, feature)
             if ok:
                 j = list(sv.feature_names or []).index(feature)
                 table = pd.DataFrame({"row": rows, "value": sv.inputs[:, j], "shap": sv.values[:, j]})
                 out.append(Chart(f"shap_dependence_{j}", fig, table, sv))
         return out
-    ok, fig = state.guarded(one.plot, index=0)
+    ok, fig = page.guarded(one.plot, index=0)
     if ok:
         out.append(Chart(f"shap_row{rows[i]}", fig, tables.attribution_frame(one, [rows[i]]), one))
     return out

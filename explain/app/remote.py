@@ -74,7 +74,7 @@ def _conv_layers(model: Model) -> tuple[str, ...]:
 def describe(model: Model) -> ModelInfo:
     """Everything the pages read about ``model`` (run where the model lives)."""
     from explain.attribution.attention_maps import attention_support
-    from explain.core.running import dropout_layers
+    from explain.confidence.sampling import dropout_layers
 
     return ModelInfo(
         task=model.task, modality=model.modality, feature_names=model.feature_names,

@@ -10,11 +10,23 @@ import pandas as pd
 import streamlit as st
 
 from explain import plots
-from explain.app import compute, state, tasks
-from explain.app.saliency import Chart
+from explain.adversarial.front import default_epsilons
+from explain.app import page, tasks
+from explain.app.cache import cached
+from explain.app.charts import Chart
 from explain.results import RobustnessResult
 
-__all__ = ["attack", "charts", "flipped_choices", "parse_epsilons"]
+__all__ = ["attack", "charts", "epsilons_text", "flipped_choices", "parse_epsilons"]
+
+
+def epsilons_text(modality: str, norm: str) -> str:
+    """The default attack sizes for ``modality`` and ``norm``, as the epsilons field shows them.
+
+    Example:
+        >>> epsilons_text("text", "linf")
+        '0, 1, 2, 3'
+    """
+    return ", ".join(f"{e:g}" for e in default_epsilons(modality, norm))
 
 
 def parse_epsilons(text: str) -> list[float] | None:
@@ -37,7 +49,7 @@ def parse_epsilons(text: str) -> list[float] | None:
 def attack(rows: Sequence[int], *, compute_now: bool, **options: Any) -> RobustnessResult | None:
     """``explain.robustness`` on ``rows`` of the dataset, from the session cache or now."""
     label = f"{options.get('attack', 'pgd').upper()} attack on {len(rows)} rows…"
-    return compute.cached("robustness", rows, label, tasks.robustness, compute=compute_now, **options)
+    return cached("robustness", rows, label, tasks.robustness, compute=compute_now, **options)
 
 
 def flipped_choices(result: RobustnessResult, rows: Sequence[int]) -> dict[str, int]:
@@ -60,7 +72,7 @@ def charts(result: RobustnessResult, rows: Sequence[int], index: int | None) -> 
         table["topk_overlap"] = result.topk_overlap
     out.append(Chart("robustness_min_epsilon", plots.min_epsilon_histogram(result), table, result))
     if index is not None:
-        ok, fig = state.guarded(plots.adversarial_example, result, index)
+        ok, fig = page.guarded(plots.adversarial_example, result, index)
         if ok:
             fig.update_layout(title=(fig.layout.title.text or "").replace(f"Example {index}", f"Row {rows[index]}", 1))
             out.append(Chart(f"robustness_row{rows[index]}", fig, _example_table(result, index, rows[index]), result))

@@ -2,8 +2,8 @@
 
 A sample's attributions (tabular: the global view) are computed only when the user presses
 Run; after a Run with some settings, other rows under the same settings are computed as
-they are picked (one row is quick). Everything comes from :func:`state.attribution`'s
-session cache, so revisiting the page never recomputes.
+they are picked (one row is quick). Everything comes from :func:`compute.attribution`
+(the session's one cache), so revisiting the page never recomputes.
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from explain import plots
-from explain.app import state, tables
+from explain.app import compute, page, tables
+from explain.app.charts import Chart
 from explain.results import Attribution
 
-__all__ = ["Chart", "SaliencyResult", "charts", "explain_rows", "settings_ran"]
+__all__ = ["SaliencyResult", "charts", "explain_rows", "settings_ran"]
 
 LIVE = "saliency.live"  # settings the user has pressed Run for
 
@@ -37,18 +36,8 @@ class SaliencyResult:
     sample: tuple[int, ...] | None
 
 
-@dataclass(frozen=True)
-class Chart:
-    """A figure with the data behind it: a CSV table and the result it plots (JSON)."""
-
-    stem: str
-    figure: go.Figure
-    table: pd.DataFrame
-    attribution: Any  # the result plotted (anything with to_json)
-
-
 def _settings(method: str, options: dict[str, Any]) -> str:
-    model, _ = state.held()
+    model, _ = page.held()
     fingerprint = model.fingerprint if model else ""
     return json.dumps([fingerprint, method, options], sort_keys=True, default=str)
 
@@ -69,13 +58,13 @@ def explain_rows(
     live = run or settings_ran(method, options)
     overall = None
     if sample:
-        overall = state.attribution(method, sample, compute=run, **options)
+        overall = compute.attribution(method, sample, compute=run, **options)
         if overall is None:
             return None
     if overall is not None and sample and row in sample:
         example = overall[sample.index(row)]
     else:
-        example = state.attribution(method, [row], compute=live, **options)
+        example = compute.attribution(method, [row], compute=live, **options)
     if example is None:
         return None
     if run:
@@ -86,14 +75,14 @@ def explain_rows(
 def charts(result: SaliencyResult) -> list[Chart]:
     """The row's natural plot and, with a sample, its global importance, each with its data."""
     out = []
-    ok, fig = state.guarded(result.example.plot, index=0)
+    ok, fig = page.guarded(result.example.plot, index=0)
     if ok:
         title = fig.layout.title.text or ""
-        fig.update_layout(title=title.replace("example 0", f"row {result.row}", 1))
+        fig.update_layout(title=title.replace("example 0", f"row {int(result.example.rows[0])}", 1))
         table = tables.attribution_frame(result.example, [result.row])
         out.append(Chart(f"{result.method}_row{result.row}", fig, table, result.example))
     if result.overall is not None and result.sample:
-        ok, fig = state.guarded(plots.global_importance, result.overall)
+        ok, fig = page.guarded(plots.global_importance, result.overall)
         if ok:
             n = len(result.sample)
             fig.update_layout(title=f"{result.method}: mean |attribution| over {n} sampled rows")

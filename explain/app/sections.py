@@ -1,6 +1,7 @@
 """Pages that show one audit section (Uncertainty, Explanation quality): the section is
 computed through :func:`explain.audit` (the same code path as the report), cached per
-session, and drawn with the report's own figures, each with its data for download."""
+session, and drawn with the figures its declaration gives (the report's too), each with
+its data for download."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explain.app import compute, tasks
-from explain.app.saliency import Chart
-from explain.auditing.report import section_figures
-from explain.auditing.sections import Section
+from explain.app import tasks
+from explain.app.cache import cached
+from explain.app.charts import Chart
+from explain.auditing.common import Section
+from explain.auditing.registry import section_figures
 
 __all__ = ["run_section", "charts", "result_frame", "show_findings"]
 
@@ -22,7 +24,7 @@ __all__ = ["run_section", "charts", "result_frame", "show_findings"]
 def run_section(name: str, rows: int, *, compute_now: bool, **options: Any) -> Section | None:
     """The audit section ``name`` over the dataset, from the cache or computed now."""
 
-    return compute.cached(f"section.{name}", None, f"{name}: running on up to {rows} rows…", tasks.section,
+    return cached(f"section.{name}", None, f"{name}: running on up to {rows} rows…", tasks.section,
                           compute=compute_now, section_name=name, rows=rows, **options)
 
 

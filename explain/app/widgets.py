@@ -1,5 +1,5 @@
-"""Display helpers and pickers of the Streamlit app: summaries, charts with their downloads,
-the method picker with its options, the row picker and the upload's column picker."""
+"""Widgets of the Streamlit app: the method picker with its options, the row picker, the
+upload's column picker and model settings, and the Home page's summary of what is loaded."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explain.app import state, tables, trust
-from explain.app.saliency import Chart, SaliencyResult, charts
+from explain.app import choices, lifecycle, page, tables
+from explain.app.page import Held
+from explain.app.persist import kept
 from explain.core.dataset import Dataset
 from explain.core.model import Model
-from explain.loading.safe_csv import safe_csv
-from explain.results import Attribution
 
 __all__ = [
-    "chart", "column_picker", "method_picker", "model_brief", "model_settings", "quality_badge", "row_picker",
-    "show_results", "show_summary",
+    "column_picker", "method_picker", "model_brief", "model_settings", "row_picker", "show_summary",
 ]
 
 NO_LABELS = "(no labels)"
@@ -40,82 +38,20 @@ _HELP = {
 }
 
 
-# --- charts ------------------------------------------------------------------------------
-def chart(item: Chart, key: str) -> None:
-    """A Plotly chart (toolbar shown: its camera button saves a PNG) and, beside it, its
-    downloads: the chart as self-contained HTML, its data as CSV, the attributions as JSON."""
-    config = {"displayModeBar": True, "displaylogo": False,
-              "toImageButtonOptions": {"format": "png", "filename": item.stem, "scale": 2}}
-    st.plotly_chart(item.figure, key=f"chart-{key}", config=config)
-    with st.container(horizontal=True):
-        st.download_button(
-            "Chart (HTML)", data=lambda: item.figure.to_html(include_plotlyjs=True, full_html=True),
-            file_name=f"{item.stem}.html", mime="text/html", key=f"html-{key}", on_click="ignore",
-        )
-        st.download_button(
-            "Data (CSV)", data=lambda: safe_csv(item.table), file_name=f"{item.stem}.csv",
-            mime="text/csv", key=f"csv-{key}", on_click="ignore",
-        )
-        st.download_button(
-            "Attributions (JSON)" if isinstance(item.attribution, Attribution) else "Result (JSON)",
-            data=item.attribution.to_json, file_name=f"{item.stem}.json",
-            mime="application/json", key=f"json-{key}", on_click="ignore",
-        )
-
-
-def show_results(results: Sequence[SaliencyResult | None], methods: Sequence[str], modality: str) -> None:
-    """One method's charts (tabular: the row and the global view side by side), or two
-    methods' charts side by side, with the rank agreement of the two on the row."""
-    if len(results) == 1 and results[0] is not None:
-        items = charts(results[0])
-        cells = st.columns(len(items)) if modality == "tabular" and items else [st.container() for _ in items]
-        for k, (cell, item) in enumerate(zip(cells, items)):
-            with cell:
-                chart(item, f"a{k}")
-        quality_badge(results[0])
-        return
-    first, second = results[0], results[1]
-    if first is not None and second is not None:
-        rho = tables.rank_agreement(first.example.values, second.example.values)
-        st.caption(f"Rank agreement of {methods[0]} and {methods[1]} on this example (Spearman, by "
-                   f"magnitude): **{rho:.2f}** (1: same ranking, 0: unrelated).")
-    per = [charts(r) if r is not None else [] for r in results]
-    for k in range(max(len(p) for p in per) or 1):
-        for slot, (cell, items, method) in enumerate(zip(st.columns(2), per, methods)):
-            with cell:
-                if k < len(items):
-                    chart(items[k], f"{'ab'[slot]}{k}")
-                elif k == 0:
-                    st.info(f"Press **Run** to compute {method}.")
-    for cell, result in zip(st.columns(2), results):
-        with cell:
-            if result is not None:
-                quality_badge(result)
-
-
-def quality_badge(result: SaliencyResult) -> None:
-    """The faithfulness badge of a result: on the sampled rows where there are some (a
-    steadier verdict), else on the row."""
-    if result.overall is not None and result.sample:
-        trust.badge(result.overall, list(result.sample), key=result.method)
-    else:
-        trust.badge(result.example, [result.row], key=result.method)
-
-
 # --- pickers -------------------------------------------------------------------------------
 def method_picker(
     model: Model, slot: str, label: str, *, default: str | None = None, optional: bool = False
 ) -> tuple[str | None, dict[str, Any]]:
     """A method selectbox and a widget per option of the chosen method; ``optional`` adds
     a "(none)" choice, which returns ``(None, {})``."""
-    available = state.methods(model)
-    choices = ([NO_METHOD] if optional else []) + available
-    if default not in choices:
-        default = choices[0]
-    method = state.kept(st.selectbox, label, key=f"saliency.{slot}.method", default=default, options=choices)
+    available = choices.methods(model)
+    offered = ([NO_METHOD] if optional else []) + available
+    if default not in offered:
+        default = offered[0]
+    method = kept(st.selectbox, label, key=f"saliency.{slot}.method", default=default, options=offered)
     if method == NO_METHOD:
         return None, {}
-    info = state.method_info(method)
+    info = choices.method_info(method)
     st.caption(f"{info['summary']} (Captum {info['captum']})")
     return method, _options(model, slot, method, info["defaults"])
 
@@ -136,34 +72,34 @@ def _options(model: Model, slot: str, method: str, defaults: dict[str, Any]) -> 
 def _option(model: Model, key: str, name: str, default: Any) -> Any:
     help_text = _HELP.get(name)
     if name == "layer":
-        layers = state.conv_layers(model)
+        layers = choices.conv_layers(model)
         if layers:
-            return state.kept(st.selectbox, "layer", key=key, default=layers[-1], options=layers,
-                              help="The convolutional layer whose activations are mapped.")
-        return state.kept(st.text_input, "layer", key=key, default="", help="A layer name.") or None
+            return kept(st.selectbox, "layer", key=key, default=layers[-1], options=layers,
+                        help="The convolutional layer whose activations are mapped.")
+        return kept(st.text_input, "layer", key=key, default="", help="A layer name.") or None
     if name == "integration":
-        return state.kept(st.selectbox, name, key=key, default=default, options=INTEGRATION, help=help_text)
+        return kept(st.selectbox, name, key=key, default=default, options=INTEGRATION, help=help_text)
     if isinstance(default, bool):
-        return state.kept(st.checkbox, name, key=key, default=default, help=help_text)
+        return kept(st.checkbox, name, key=key, default=default, help=help_text)
     if name == "stdevs":
-        return state.kept(st.number_input, name, key=key, default=default, min_value=0.0, step=0.01,
-                          format="%.4f", placeholder="automatic", help=help_text)
+        return kept(st.number_input, name, key=key, default=default, min_value=0.0, step=0.01,
+                    format="%.4f", placeholder="automatic", help=help_text)
     if isinstance(default, int) or name == "patch":
-        return state.kept(st.number_input, name, key=key, default=default, min_value=1, step=1,
-                          placeholder="automatic", help=help_text)
+        return kept(st.number_input, name, key=key, default=default, min_value=1, step=1,
+                    placeholder="automatic", help=help_text)
     return default
 
 
 def row_picker(data: Dataset, fingerprint: str) -> int:
     """A selectbox of the dataset's first rows, each shown with its label and a preview."""
-    cached = st.session_state.get("explain.previews")
+    cached = st.session_state.get(lifecycle.PREVIEWS)
     if cached is None or cached[0] != fingerprint:
         cached = (fingerprint, tables.row_previews(data, ROW_CHOICES))
-        st.session_state["explain.previews"] = cached
+        st.session_state[lifecycle.PREVIEWS] = cached
     previews = cached[1]
     what = {"image": "Image", "text": "Text"}.get(data.modality, "Row")
     more = f" The first {ROW_CHOICES:,} of {len(data):,} are listed." if len(data) > ROW_CHOICES else ""
-    return int(state.kept(
+    return int(kept(
         st.selectbox, f"{what} to explain", key="saliency.row", default=0,
         options=list(range(len(previews))), format_func=lambda i: previews[i],
         help="Type to search by number, label or value." + more,
@@ -186,19 +122,19 @@ TASKS = ("classification", "regression")
 MODALITIES = ("tabular", "image", "text")
 
 
-def model_settings(model_file: Any, pending: state.Held | None) -> None:
+def model_settings(model_file: Any, pending: Held | None) -> None:
     """The "Model settings" expander of an uploaded model: see and correct its task,
     modality, class names, feature names and input shape. Applying them reads the file
     again with these overrides of :func:`explain.load_model` (in its worker), and replaces
     the loaded model when it came from this file. Shown when the file could not be read
     too (open at once then): a wrong guess of the modality is corrected here."""
     info = pending.value if pending is not None else None
-    applied = state.model_settings(model_file)
+    applied = lifecycle.model_settings(model_file)
     # keyed by the file and the model read from it: after Apply the fields show what was read
     # again; after a failed Apply they keep what the user typed
     owner = (f"home.settings.{getattr(model_file, 'file_id', '') or id(model_file)}."
              f"{pending.fingerprint[:12] if pending is not None else 'unread'}")
-    done = st.session_state.pop(state.APPLIED, None)
+    done = st.session_state.pop(lifecycle.APPLIED, None)
     with st.expander("Model settings", expanded=info is None or done is not None, icon=":material/tune:"):
         if done:
             st.success(done)
@@ -236,10 +172,10 @@ def model_settings(model_file: Any, pending: state.Held | None) -> None:
             # on top of what was applied before
             overrides = {**applied, **{k: v for k, v in chosen.items()
                                        if v is not None and (not info or _differs(v, read.get(k)))}}
-            if state.apply_model_settings(model_file, overrides):
+            if lifecycle.apply_model_settings(model_file, overrides):
                 names = [k.replace("_", " ") for k in overrides]
                 changed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
-                st.session_state[state.APPLIED] = (f"Read the model again with the {changed} set here."
+                st.session_state[lifecycle.APPLIED] = (f"Read the model again with the {changed} set here."
                                                    if changed else "Read the model again.")
                 st.rerun()
 
@@ -270,12 +206,12 @@ def _differs(value: Any, read: Any) -> bool:
     return value != read
 
 
-def column_picker(data_file: Any, model: state.Held | None) -> tuple[str | None, str | None]:
+def column_picker(data_file: Any, model: Held | None) -> tuple[str | None, str | None]:
     """For an uploaded table: the label column, preselected as inferred, and the text column.
 
     Returns ``(target, text)``; ``(None, None)`` for files that carry their labels (NPZ, zips).
     """
-    header, guess = state.guess_columns(data_file, model.value if model else None)
+    header, guess = lifecycle.guess_columns(data_file, model.value if model else None)
     if data_file is None:
         return None, None
     if header is None or guess is None:
@@ -304,8 +240,8 @@ def _brief(names: Sequence[str] | None, limit: int = 6) -> str:
 
 def show_summary() -> None:
     """Show what is loaded: the model's score on the dataset, the model and the dataset."""
-    held_model, held_data = state.held()
-    score = st.session_state.get(state.SCORE)
+    held_model, held_data = page.held()
+    score = st.session_state.get(lifecycle.SCORE)
     if score is not None:
         how = " (labels matched with the model's outputs)" if score["name"] == "Accuracy" else ""
         st.metric(f"{score['name']} on the dataset", score["text"],
@@ -322,7 +258,7 @@ def show_summary() -> None:
         _show_data(held_data)
 
 
-def _show_model(held: state.Held) -> None:
+def _show_model(held: Held) -> None:
     info = held.value.describe()
     st.subheader(f"Model: {held.label}")
     cols = st.columns(4)
@@ -341,7 +277,7 @@ def _show_model(held: state.Held) -> None:
                  hide_index=True, width="stretch")
 
 
-def _show_data(held: state.Held) -> None:
+def _show_data(held: Held) -> None:
     data: Dataset = held.value
     info = data.describe()
     st.subheader(f"Dataset: {held.label}")

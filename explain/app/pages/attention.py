@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explain.app import compute, panels, state, widgets
+from explain.app import charts, compute, page, panels, widgets
 
 
 def render() -> None:
     """The Attention page."""
-    state.page_setup("Attention")
+    page.setup("Attention")
     st.title("Attention")
-    model, data = state.require_loaded()
-    _, held_data = state.held()
+    model, data = page.require_loaded()
+    _, held_data = page.held()
     reason = model.attention_support
     if reason is not None:
         st.info(f"{reason} Try the bundled 'sentiment' or 'vit_digits' example.")
@@ -29,13 +29,11 @@ def render() -> None:
     head = right.selectbox("Head", list(range(heads)), key="attention.head")
     st.caption(f"{layers} layers x {heads} heads, {len(maps.tokens[0])} tokens. Relevance is for the "
                f"predicted class, **{(maps.class_names or [str(int(maps.target[0]))])[int(maps.target[0])]}**.")
-    charts = panels.attention_charts(maps, row, layer, head)
-    widgets.chart(charts[0], "att0")
-    for cell, (j, item) in zip(st.columns(2), enumerate(charts[1:3], start=1)):
-        with cell:
-            widgets.chart(item, f"att{j}")
-    for j, item in enumerate(charts[3:], start=3):
-        widgets.chart(item, f"att{j}")
+    items = panels.attention_charts(maps, row, layer, head)
+    charts.show(items[0], "att0")
+    charts.pairs(items[1:3], "att", start=1)
+    for j, item in enumerate(items[3:], start=3):
+        charts.show(item, f"att{j}")
 
 
 if __name__ == "__main__":  # run by Streamlit as a page of the navigation

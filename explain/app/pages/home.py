@@ -7,32 +7,33 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explain.app import navigation, state, widgets
+from explain.app import choices, lifecycle, navigation, page, widgets
+from explain.app.persist import kept
 
 
 def render() -> None:
     """The Home page."""
-    state.page_setup("Home")
+    page.setup("Home")
     st.title("explain")
     st.write(
         "Explain and audit a PyTorch model: load a model and a dataset here, then open a page "
         "on the left (Saliency, …)."
     )
 
-    source = state.kept(
+    source = kept(
         st.radio, "Model and data", key="home.source", default="Try an example",
         options=["Try an example", "Upload your own"], horizontal=True,
     )
 
     if source == "Try an example":
-        names = state.examples()
-        name = state.kept(
+        names = choices.examples()
+        name = kept(
             st.selectbox, "Example", key="home.example",
             default="breast_cancer" if "breast_cancer" in names else names[0], options=names,
             help="Small models trained on scikit-learn's datasets, with held-out data.",
         )
         if st.button("Load example", type="primary"):
-            if state.load_example(name):
+            if lifecycle.load_example(name):
                 st.success(f"Loaded the example {name!r}.")
     else:
         left, right = st.columns(2)
@@ -41,7 +42,7 @@ def render() -> None:
                 "Model", key="home.model_file",
                 help="A Hugging Face folder as .zip, weights + config (.zip), .pt2, TorchScript or ONNX.",
             )
-            pending = state.pending_model(model_file)
+            pending = lifecycle.pending_model(model_file)
             if pending is not None:
                 st.caption(f"Read {pending.label}: {widgets.model_brief(pending.value)}")
             elif model_file is not None:
@@ -54,14 +55,14 @@ def render() -> None:
                 "Dataset", key="home.data_file",
                 help="CSV or Parquet table, text CSV, .npz arrays, or a .zip of images in class folders.",
             )
-            target, text = widgets.column_picker(data_file, pending if model_file else state.held()[0])
+            target, text = widgets.column_picker(data_file, pending if model_file else page.held()[0])
         ready = (model_file is None or pending is not None) and (model_file or data_file) is not None
         if st.button("Load uploads", type="primary", disabled=not ready):
-            if state.load_uploads(model_file, data_file, target, text):
+            if lifecycle.load_uploads(model_file, data_file, target, text):
                 st.success("Loaded the uploads.")
 
     st.divider()
-    model, data = state.current()
+    model, data = page.current()
     if model is None and data is None:
         st.info("Nothing loaded yet: pick an example and press **Load example**, or upload your own.")
     else:

@@ -7,38 +7,33 @@ from __future__ import annotations
 
 import streamlit as st
 
-import explain
-from explain import plots
-from explain.app import state, tables, trust, widgets
-from explain.app.saliency import Chart
-from explain.app.sections import result_frame
+from explain.app import cache, charts, choices, page, tables, trust
+from explain.app.persist import kept
 
 
 def render() -> None:
     """The Explanation quality page."""
-    state.page_setup("Explanation quality")
+    page.setup("Explanation quality")
     st.title("Explanation quality")
-    model, data = state.require_loaded()
+    model, data = page.require_loaded()
 
-    served = state.methods(model)
+    served = choices.methods(model)
     preferred = [m for m in ("integrated_gradients", "saliency", "guided_backprop" if model.modality == "image"
                              else "feature_ablation") if m in served] or served[:2]
     first, second = st.columns([2, 1])
     with first:
-        chosen = state.kept(st.multiselect, "Methods", key="quality.methods", default=preferred[:3], options=served,
-                            help="Each is checked on its own and against the others.")
+        chosen = kept(st.multiselect, "Methods", key="quality.methods", default=preferred[:3], options=served,
+                      help="Each is checked on its own and against the others.")
     with second:
         limit = {"tabular": 100, "image": 16, "text": 12}[model.modality]
-        n_rows = state.kept(st.slider, "Rows", key="quality.rows", default=min(limit // 2, len(data)), min_value=1,
-                            max_value=min(len(data), limit * 2), help="A random sample (seed 0) of the dataset.")
-        randomise = state.kept(st.checkbox, "Randomisation check", key="quality.sanity", default=True,
-                               help="Re-explain with the model's layers randomised one by one, from the output down "
-                                    "(Adebayo et al., 2018). Slower: one attribution per layer.")
+        n_rows = kept(st.slider, "Rows", key="quality.rows", default=min(limit // 2, len(data)), min_value=1,
+                      max_value=min(len(data), limit * 2), help="A random sample (seed 0) of the dataset.")
+        randomise = kept(st.checkbox, "Randomisation check", key="quality.sanity", default=True,
+                         help="Re-explain with the model's layers randomised one by one, from the output down "
+                              "(Adebayo et al., 2018). Slower: one attribution per layer.")
     rows = tables.sample_rows(len(data), int(n_rows))
 
-    run = st.button("Run", type="primary")
-    if state.was_cancelled():
-        st.info("Cancelled. Press **Run** to start again.")
+    run = cache.run_button()
     if not chosen:
         st.info("Choose at least one method.")
         st.stop()
@@ -54,31 +49,19 @@ def render() -> None:
 
     for method, _attr, quality, check in done:
         st.subheader(method)
-        ok, verdict = state.guarded(explain.verdict, *([quality] + ([check] if check is not None else [])))
-        if ok:
-            text, level = verdict
-            st.badge(level.upper() if level != "good" else "trustworthy", color=trust.COLORS[level])
-            st.text(text)  # plain text: no markdown in what the verdict quotes
-        extra = []
-        if quality.infidelity is not None:
-            extra.append(f"infidelity {quality.infidelity:.3g}")
-        if quality.sensitivity is not None:
-            extra.append(f"max-sensitivity {quality.sensitivity:.3g}")
-        if extra:
-            st.caption(", ".join(extra) + " (lower is better; means over the rows).")
+        trust.show_verdict(quality, check)
         curves, *cascade = trust.charts(quality, check)
-        widgets.chart(curves, f"q-{method}-curves")  # two panels: full width
+        charts.show(curves, f"q-{method}-curves")  # two panels: full width
         for cell, (j, item) in zip(st.columns(2), enumerate(cascade)):
             with cell:
-                widgets.chart(item, f"q-{method}-{j}")
+                charts.show(item, f"q-{method}-{j}")
 
     agreement = trust.agreement([attr for _, attr, _, _ in done])
     if agreement is not None:
         st.subheader("Agreement between methods")
         st.caption(f"Mean rank correlation {agreement.mean_rank_correlation:.2f}, mean top-{agreement.k} overlap "
                    f"{agreement.mean_top_k_overlap:.0%} over {agreement.n_examples} rows.")
-        widgets.chart(Chart("agreement", plots.agreement_heatmap(agreement), result_frame(agreement), agreement),
-                      "q-agreement")
+        charts.show(trust.agreement_chart(agreement), "q-agreement")
 
 
 if __name__ == "__main__":  # run by Streamlit as a page of the navigation

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-import explain
-from explain.app import compute, state
+from explain.app import cache, choices, compute, page
+from explain.app.persist import kept
 
 
 def render() -> None:
     """The Report page."""
-    state.page_setup("Report")
+    page.setup("Report")
     st.title("Report")
-    model, data = state.require_loaded()
+    model, data = page.require_loaded()
 
-    sections = state.kept(st.multiselect, "Sections", key="report.sections", default=list(explain.audit_sections()),
-                          options=list(explain.audit_sections()))
-    rows = state.kept(st.slider, "Examples explained per section", key="report.rows", default=min(50, len(data)),
-                      min_value=1, max_value=min(len(data), 500))
-    build = st.button("Build report", type="primary")
-    if state.was_cancelled():
-        st.info("Cancelled. Press **Build report** to start again.")
+    sections = kept(st.multiselect, "Sections", key="report.sections", default=choices.audit_sections(),
+                    options=choices.audit_sections())
+    rows = kept(st.slider, "Examples explained per section", key="report.rows", default=min(50, len(data)),
+                min_value=1, max_value=min(len(data), 500))
+    build = cache.run_button("Build report")
     audit = compute.audit_report(list(sections), int(rows), compute=build)
     if audit is None:
         st.info("Choose the sections, then press **Build report**.")

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explain.app import saliency, state, tables, widgets
+from explain.app import cache, page, panels, saliency, tables, widgets
+from explain.app.persist import kept
 
 
 def render() -> None:
     """The Saliency page."""
-    state.page_setup("Saliency")
+    page.setup("Saliency")
     st.title("Saliency")
-    model, data = state.require_loaded()
-    _, held_data = state.held()
+    model, data = page.require_loaded()
+    _, held_data = page.held()
 
     first, second, third = st.columns(3)
     with first:
@@ -27,16 +28,14 @@ def render() -> None:
         row = widgets.row_picker(data, held_data.fingerprint)
         sample = None
         if model.modality == "tabular" and len(data) > 1:
-            n_rows = state.kept(
+            n_rows = kept(
                 st.slider, "Rows sampled for the global view", key="saliency.rows",
                 default=min(100, len(data)), min_value=1, max_value=min(len(data), 1000),
                 help="Global importance: mean |attribution| over this many rows drawn at random (seed 0).",
             )
             sample = tables.sample_rows(len(data), n_rows)
 
-    run = st.button("Run", type="primary")
-    if state.was_cancelled():
-        st.info("Cancelled. Press **Run** to start again.")
+    run = cache.run_button()
     chosen = [(method, options)] + ([(other, other_options)] if other else [])
     results = [saliency.explain_rows(m, o, row, sample, run=run) for m, o in chosen]
     if all(r is None for r in results):
@@ -46,7 +45,7 @@ def render() -> None:
     if data.labels is not None:
         what = {"image": "Image", "text": "Text"}.get(data.modality, "Row")
         st.caption(f"{what} {row}: labelled **{data.labels[row]}** in the dataset.")
-    widgets.show_results(results, [m for m, _ in chosen], model.modality)
+    panels.show_results(results, [m for m, _ in chosen], model.modality)
 
 
 if __name__ == "__main__":  # run by Streamlit as a page of the navigation

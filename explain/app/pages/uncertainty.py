@@ -5,47 +5,39 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explain.app import sections, state, widgets
-from explain.confidence.conformal_sets import (
-    CLASSIFICATION_METHODS,
-    DEFAULT_METHODS,
-    REGRESSION_METHODS,
-)
+from explain.app import cache, charts, choices, page, sections
+from explain.app.persist import kept
 
 
 def render() -> None:
     """The Uncertainty page."""
-    state.page_setup("Uncertainty")
+    page.setup("Uncertainty")
     st.title("Uncertainty")
     st.caption("How sure the model is, whether it should be (calibration), and prediction sets with guaranteed coverage.")
-    model, data = state.require_loaded()
+    model, data = page.require_loaded()
 
-    classifier = model.task == "classification"
-    methods = (["mc_dropout"] if model.has_dropout else []) + (["softmax"] if classifier else [])
-    methods += [] if model.modality == "text" else ["tta"]
+    methods = choices.uncertainty_methods(model)
+    conformal_methods, default_conformal = choices.conformal_methods(model.task)
     first, second, third = st.columns(3)
     with first:
-        method = state.kept(st.selectbox, "Uncertainty from", key="unc.method", default=methods[0], options=methods,
-                            help="mc_dropout: dropout left on, several passes. softmax: one pass. tta: noisy or "
-                                 "shifted copies of each input. (Ensembles: explain.uncertainty from Python.)")
-        samples = state.kept(st.number_input, "Passes (MC dropout, TTA)", key="unc.samples", default=30,
-                             min_value=2, max_value=500)
+        method = kept(st.selectbox, "Uncertainty from", key="unc.method", default=methods[0], options=methods,
+                      help="mc_dropout: dropout left on, several passes. softmax: one pass. tta: noisy or "
+                           "shifted copies of each input. (Ensembles: explain.uncertainty from Python.)")
+        samples = kept(st.number_input, "Passes (MC dropout, TTA)", key="unc.samples", default=30,
+                       min_value=2, max_value=500)
     with second:
-        alpha = state.kept(st.select_slider, "Conformal level", key="unc.alpha", default=0.1,
-                           options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.3], format_func=lambda a: f"{1 - a:.0%} coverage")
-        task = "classification" if classifier else "regression"
-        conformal = state.kept(st.selectbox, "Conformal method", key="unc.conformal", default=DEFAULT_METHODS[task],
-                               options=list(CLASSIFICATION_METHODS if classifier else REGRESSION_METHODS),
-                               help="Prediction sets: LAC (smallest on average, the default), RAPS (adaptive, "
-                               "regularised), APS (adaptive; deterministic sets over-cover).")
+        alpha = kept(st.select_slider, "Conformal level", key="unc.alpha", default=0.1,
+                     options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.3], format_func=lambda a: f"{1 - a:.0%} coverage")
+        conformal = kept(st.selectbox, "Conformal method", key="unc.conformal", default=default_conformal,
+                         options=conformal_methods,
+                         help="Prediction sets: LAC (smallest on average, the default), RAPS (adaptive, "
+                         "regularised), APS (adaptive; deterministic sets over-cover).")
     with third:
-        rows = state.kept(st.slider, "Rows", key="unc.rows", default=min(500, len(data)), min_value=min(20, len(data)),
-                          max_value=min(len(data), 5000), help="A random sample (seed 0); conformal sets are "
-                          "calibrated on half of it and checked on the other half.")
+        rows = kept(st.slider, "Rows", key="unc.rows", default=min(500, len(data)), min_value=min(20, len(data)),
+                    max_value=min(len(data), 5000), help="A random sample (seed 0); conformal sets are "
+                    "calibrated on half of it and checked on the other half.")
 
-    run = st.button("Run", type="primary")
-    if state.was_cancelled():
-        st.info("Cancelled. Press **Run** to start again.")
+    run = cache.run_button()
     section = sections.run_section("uncertainty", int(rows), compute_now=run, uncertainty_method=method,
                                    uncertainty_samples=int(samples), conformal_alpha=float(alpha),
                                    conformal_method=conformal)
@@ -62,12 +54,9 @@ def render() -> None:
         with st.container(horizontal=True):
             for row in top:
                 if st.button(f"Row {row}", key=f"unc.explain.{row}", icon=":material/search:"):
-                    state.open_row(row)
+                    page.open_row(row)
     items = sections.charts(section)
-    for k in range(0, len(items), 2):
-        for cell, (j, item) in zip(st.columns(2), enumerate(items[k:k + 2], start=k)):
-            with cell:
-                widgets.chart(item, f"unc{j}")
+    charts.pairs(items, "unc")
 
 
 if __name__ == "__main__":  # run by Streamlit as a page of the navigation
