@@ -9,14 +9,17 @@ Example:
 from __future__ import annotations
 
 from explain.adversarial.front import robustness
+from explain.attribution.accumulator import ImportanceStream
 from explain.attribution.attention_maps import attention
 from explain.attribution.attributions import attribute, method_info, methods
 from explain.attribution.shapley import shap_values
 from explain.attribution.streaming import global_importance
-from explain.auditing.runner import Audit, audit, audit_sections
+from explain.auditing.outcome import Audit
+from explain.auditing.registry import audit_sections
+from explain.auditing.runner import audit
+from explain.confidence.calibrating import calibration
 from explain.confidence.conformal_sets import ConformalPredictor, conformal
 from explain.confidence.estimates import risk_coverage, uncertainty
-from explain.confidence.reliability import calibration
 from explain.core.dataset import Dataset
 from explain.core.model import Model
 from explain.errors import (
@@ -29,7 +32,7 @@ from explain.errors import (
     ModelFormatError,
     UnsafeModelError,
 )
-from explain.loading.examples import examples, load_example
+from explain.loading.catalog import examples, load_example
 from explain.loading.files import load_dataset, load_model, save_model, shared_mode
 from explain.quality.measures import agreement, evaluate, sanity_check, verdict
 from explain.results import (
@@ -94,6 +97,7 @@ __all__ = [
     "sanity_check",
     "verdict",
     "GlobalImportance",
+    "ImportanceStream",
     "global_importance",
     "__version__",
 ]

@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
-    from explain.loading.examples import load_example
+    from explain.loading.catalog import load_example
     from explain.loading.files import load_dataset, load_model
 
     if args.model.startswith("example:"):
@@ -114,7 +114,7 @@ def _progress(fraction: float) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from explain.attribution.attributions import attribute, method_info, methods
-    from explain.loading.examples import examples
+    from explain.loading.catalog import examples
 
     if args.command == "examples":
         print("\n".join(examples()))

@@ -77,7 +77,7 @@ def test_unknown_example() -> None:
 
 
 def test_examples_are_package_data_and_the_folder_can_be_moved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from explain.loading.examples import examples_folder
+    from explain.loading.catalog import examples_folder
 
     bundled = Path(explain.__file__).parent / "loading" / "bundled"
     assert examples_folder() == bundled, "inside the package, so the wheel ships them"

@@ -14,7 +14,7 @@ import pytest
 
 import explain
 from explain.loading import archives as _archives
-from explain.loading.safe_csv import safe_csv
+from explain.loading.csv_export import safe_csv
 
 
 @pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])

@@ -77,7 +77,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_installed_wheel_loads_a_bundled_example(venv: Path, tmp_path: Path) -> None:
     probe = (
         "import json, sys, explain\n"
-        "from explain.loading.examples import examples_folder\n"
+        "from explain.loading.catalog import examples_folder\n"
         "model, data = explain.load_example('digits')\n"
         "print(json.dumps({'file': explain.__file__, 'folder': str(examples_folder()),"
         " 'modality': model.modality, 'rows': len(data), 'path': sys.path}))\n"

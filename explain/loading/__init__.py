@@ -6,6 +6,6 @@
 - :mod:`~explain.loading.archives`: capped, safe zip reading.
 - :mod:`~explain.loading.graph`: rebuilding an exported graph's nonlinearities as modules.
 - :mod:`~explain.loading.architectures`: the bundled architectures for safetensors weights.
-- :mod:`~explain.loading.examples`: the bundled examples (``bundled/``, package data).
-- :mod:`~explain.loading.safe_csv`: CSV text that a spreadsheet cannot run.
+- :mod:`~explain.loading.catalog`: the bundled examples (``bundled/``, package data).
+- :mod:`~explain.loading.csv_export`: CSV text that a spreadsheet cannot run.
 """

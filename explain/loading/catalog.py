@@ -34,7 +34,12 @@ def examples_folder() -> Path:
 
 
 def examples() -> list[str]:
-    """Names of the bundled examples."""
+    """Names of the bundled examples.
+
+    Example:
+        >>> "digits" in examples()
+        True
+    """
     return list(_DATA_FILES)
 
 
@@ -43,6 +48,11 @@ def load_example(name: str) -> tuple[Model, Dataset]:
 
     Raises:
         InputError: the name is not a bundled example, or the files are missing.
+
+    Example:
+        >>> model, data = load_example("breast_cancer")
+        >>> model.task, model.modality, len(data), data.feature_names[0]
+        ('classification', 'tabular', 143, 'mean radius')
     """
     from explain.loading.files import load_dataset, load_model
 
