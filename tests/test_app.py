@@ -210,12 +210,12 @@ def _widget(at: AppTest, kind: str, label: str):  # noqa: ANN202
 
 
 def test_model_settings_fix_a_wrong_modality_and_keep_what_was_loaded(tmp_path: Path) -> None:
-    """A CNN saved without modality="image" is recorded as a table: reading it fails; the
+    """A CNN saved with modality="tabular" is recorded as a table: reading it fails; the
     Model settings expander is open, and choosing "image" there reads it; the example
     loaded before stays loaded throughout."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 10)).eval()
-    explain.save_model(net, tmp_path / "cnn.pt2", torch.rand(4, 1, 8, 8))  # modality defaults to tabular
+    explain.save_model(net, tmp_path / "cnn.pt2", torch.rand(4, 1, 8, 8), modality="tabular")  # wrong on purpose
     at = _upload_mode(_load(_home(), "breast_cancer"))
     _upload(at, (tmp_path / "cnn.pt2").read_bytes(), None, names=("cnn.pt2", ""))
     assert any("Tabular inputs must be 2-D" in e.value for e in at.error)

@@ -352,7 +352,7 @@ def test_model_settings_correct_a_wrong_modality(
 
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 10)).eval()
-    explain.save_model(net, tmp_path / "cnn.pt2", torch.rand(4, 1, 8, 8))
+    explain.save_model(net, tmp_path / "cnn.pt2", torch.rand(4, 1, 8, 8), modality="tabular")  # wrong on purpose
     page, errors = _open(browser)
     page.goto(server)
     page.get_by_text("Nothing loaded yet").wait_for()

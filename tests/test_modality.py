@@ -101,3 +101,10 @@ def test_metadata_wins_over_the_shape(tmp_path: Path, mlp: nn.Module, tabular_x:
 def test_a_live_cnn_is_an_image_model(cnn: nn.Module) -> None:
     assert explain.Model(cnn).modality == "image"
     assert explain.Model(nn.Sequential(nn.BatchNorm1d(3), nn.Linear(3, 2))).input_shape == (3,)
+
+
+def test_save_model_reads_the_modality_from_the_example(tmp_path: Path, cnn: nn.Module, image_x: torch.Tensor) -> None:
+    explain.save_model(cnn, tmp_path / "cnn.pt2", image_x)  # recorded tabular before, unreadable
+    assert explain.load_model(tmp_path / "cnn.pt2").modality == "image"
+    with pytest.raises(explain.InputError, match=r"shape \(2, 2, 10\).*modality="):
+        explain.save_model(_Sequence().eval(), tmp_path / "seq.pt2", torch.zeros(2, 2, 10))

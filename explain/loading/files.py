@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from explain.core.dataset import Dataset
+from explain.core.input_kind import modality_from_input
 from explain.core.model import Model
 from explain.errors import InputError, ModelFormatError, UnsafeModelError
 from explain.loading import model_formats as formats
@@ -180,7 +181,7 @@ def save_model(
     example_inputs: Any,
     *,
     task: str = "classification",
-    modality: str = "tabular",
+    modality: str | None = None,
     feature_names: Sequence[str] | None = None,
     class_names: Sequence[str] | None = None,
 ) -> None:
@@ -191,9 +192,15 @@ def save_model(
         module: the network; it is exported in eval mode.
         path: where to write the ``.pt2`` file.
         example_inputs: a batch of example inputs (tensor or array) of the right shape.
+        task: ``"classification"`` or ``"regression"``.
+        modality: ``"tabular"`` or ``"image"``; None reads it from the example inputs
+            (``(batch, features)``: a table, ``(batch, channels, height, width)``: an image).
+        feature_names, class_names: recorded in the file for whoever loads it.
 
     Raises:
         ModelFormatError: torch.export could not export the module.
+        InputError: text models (save a Hugging Face folder), or example inputs whose
+            shape does not say the modality and none was given.
 
     Example:
         >>> import torch, tempfile, os, explain
@@ -209,6 +216,12 @@ def save_model(
             "model.save_pretrained(folder) and tokenizer.save_pretrained(folder)."
         )
     x = torch.as_tensor(example_inputs, dtype=torch.float32)
+    modality = modality or modality_from_input(x.ndim, floating=True)
+    if modality is None:
+        raise InputError(
+            f"Could not tell what the model takes from example inputs of shape {tuple(x.shape)}: "
+            "pass modality='tabular' for (batch, features) or 'image' for (batch, channels, height, width)."
+        )
     if x.shape[0] < 2:  # a batch of one would be specialised to a fixed size
         x = torch.cat([x, x])
     meta = {
