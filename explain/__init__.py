@@ -22,6 +22,10 @@ from explain.confidence.conformal_sets import ConformalPredictor, conformal
 from explain.confidence.estimates import risk_coverage, uncertainty
 from explain.core.dataset import Dataset
 from explain.core.model import Model
+from explain.diagnostics.cohorts import error_analysis
+from explain.diagnostics.drivers import cohort_drivers
+from explain.diagnostics.metrics import performance
+from explain.diagnostics.slicing import slices
 from explain.errors import (
     DataError,
     ExplainError,
@@ -40,12 +44,18 @@ from explain.results import (
     AttentionMaps,
     Attribution,
     Calibration,
+    Cohort,
+    CohortDrivers,
+    ErrorAnalysis,
+    ErrorHeatmap,
     GlobalImportance,
+    Performance,
     PredictionSets,
     Quality,
     RiskCoverage,
     RobustnessResult,
     SanityCheck,
+    SliceMetrics,
     Uncertainty,
 )
 
@@ -99,5 +109,15 @@ __all__ = [
     "GlobalImportance",
     "ImportanceStream",
     "global_importance",
+    "Cohort",
+    "CohortDrivers",
+    "ErrorAnalysis",
+    "ErrorHeatmap",
+    "cohort_drivers",
+    "error_analysis",
+    "Performance",
+    "SliceMetrics",
+    "performance",
+    "slices",
     "__version__",
 ]

@@ -21,7 +21,7 @@ LAYERS = {
     "loading": 3,
     "attribution": 4,
     "confidence": 4,
-    "performance": 4,
+    "diagnostics": 5,  # above attribution: a cohort's drivers are its global importance
     "quality": 5,
     "adversarial": 6,
     "auditing": 7,

@@ -324,6 +324,17 @@ def test_public_api():
         "cascade_maps",
         "cascade_similarity",
         "agreement_heatmap",
+        "confusion_matrix",
+        "roc_curve",
+        "pr_curve",
+        "threshold_curve",
+        "residuals",
+        "slice_metrics",
+        "cohort_bars",
+        "cohort_table",
+        "error_tree",
+        "error_heatmap",
+        "cohort_drivers",
     }
     assert all(callable(getattr(plots, name)) for name in plots.__all__)
 

@@ -16,7 +16,7 @@ from torch import nn
 import explain
 from explain.app import tasks
 from explain.cli import main
-from explain.performance.scoring import score
+from explain.diagnostics.scoring import score
 
 
 def _one_hot_model() -> nn.Module:

@@ -13,8 +13,8 @@ from typing import Any
 import explain
 from explain.core.dataset import Dataset
 from explain.core.model import Model
+from explain.diagnostics import scoring as _scoring
 from explain.errors import DataError
-from explain.performance import scoring as _scoring
 
 __all__ = ["attribute", "shap_values", "attention", "audit", "section", "robustness", "quick_quality",
            "full_quality", "sanity", "score"]
@@ -71,7 +71,7 @@ def sanity(model: Model, part: Dataset, *, progress: Progress, method: str) -> A
 
 def score(model: Model, data: Dataset, *, progress: Progress) -> dict[str, Any] | None:
     """The model's score on at most :data:`SCORE_ROWS` labelled rows, through the same path
-    as the audit (:func:`explain.performance.scoring.score`), or None without labels; also checks
+    as the audit (:func:`explain.diagnostics.scoring.score`), or None without labels; also checks
     that the model runs on the data. Labels that cannot be matched with the outputs give
     a score of None with the reason as its note, and the pair still loads."""
     model.logits(data[:2])  # a model that does not fit the data fails the load here

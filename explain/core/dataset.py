@@ -8,6 +8,14 @@ Example:
     (3, 'tabular')
     >>> data[1:4].rows.tolist(), data[[4, 0]].rows.tolist(), data[1:4][[2]].rows.tolist()
     ([1, 2, 3], [4, 0], [3])
+
+    Metadata columns travel beside the features, aligned with the rows, and never reach
+    the model:
+
+    >>> import pandas as pd
+    >>> data = explain.Dataset(np.zeros((3, 1)), metadata=pd.DataFrame({"region": ["n", "s", "n"]}))
+    >>> data[[2, 1]].metadata["region"].tolist(), data.describe()["metadata"]
+    (['n', 's'], ['region'])
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from explain.errors import DataError, InputError
+from explain.errors import DataError, InputError, InputTypeError
 
 __all__ = ["Dataset", "encode_labels"]
 
@@ -66,6 +75,11 @@ class Dataset:
         source: where the data came from, for display.
         rows: the id of each row in the data it came from (default ``0..n-1``); slicing
             keeps them, so ``data[10:20].rows`` is ``10..19``.
+        metadata: columns kept beside the features and never given to the model (sex,
+            region, ...): a DataFrame (or a dict of columns) with one row per example, in
+            the same order. Values may be text or numbers, and missing; they are kept as
+            they are. Available as ``data.metadata`` (index ``0..n-1``; None when there
+            is none); slicing keeps it aligned, and pickling keeps it.
     """
 
     def __init__(
@@ -81,6 +95,7 @@ class Dataset:
         task: str | None = None,
         source: str | None = None,
         rows: Any = None,
+        metadata: Any = None,
     ) -> None:
         if texts is not None:
             self.texts: list[str] | None = [str(t) for t in texts]
@@ -112,6 +127,7 @@ class Dataset:
         self.rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
         if len(self.rows) != n:
             raise DataError(f"x has {n} examples but rows has {len(self.rows)} ids; they must match.")
+        self.metadata = _metadata_frame(metadata, n)
 
     def __len__(self) -> int:
         return len(self.texts) if self.texts is not None else int(self.x.shape[0])  # type: ignore[union-attr]
@@ -134,6 +150,7 @@ class Dataset:
             task=self.task,
             source=self.source,
             rows=self.rows[index],
+            metadata=None if self.metadata is None else self.metadata.iloc[index],
         )
 
     @property
@@ -161,8 +178,30 @@ class Dataset:
             counts = np.bincount(self.y.astype(np.int64), minlength=len(self.class_names or ()))
             names = self.class_names or tuple(str(i) for i in range(len(counts)))
             info["label_balance"] = {names[i]: int(c) for i, c in enumerate(counts)}
+        if self.metadata is not None:
+            info["metadata"] = list(self.metadata.columns)
         return info
 
     def __repr__(self) -> str:
         shape = None if self.x is None else tuple(self.x.shape)
         return f"Dataset(modality={self.modality!r}, rows={len(self)}, shape={shape}, task={self.task!r})"
+
+
+def _metadata_frame(metadata: Any, n: int) -> pd.DataFrame | None:
+    """``metadata`` as a DataFrame of ``n`` rows with string column names and index ``0..n-1``."""
+    if metadata is None:
+        return None
+    if isinstance(metadata, dict):
+        metadata = pd.DataFrame(metadata)
+    if not isinstance(metadata, pd.DataFrame):
+        raise InputTypeError(
+            f"metadata must be a pandas DataFrame (or a dict of columns), got {type(metadata).__name__}; "
+            "pass e.g. metadata=pd.DataFrame({'region': [...]}) with one row per example."
+        )
+    if len(metadata) != n:
+        raise DataError(
+            f"x has {n} examples but metadata has {len(metadata)} rows; give one metadata row per example."
+        )
+    frame = metadata.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame

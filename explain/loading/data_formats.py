@@ -1,7 +1,10 @@
 """Dataset readers: CSV / Parquet tables, text CSVs, NPZ arrays and zips of images.
 
 Labels are kept exactly as written: the string "NA" in a label column is a class
-called "NA", not a missing value.
+called "NA", not a missing value. Metadata columns of a table are kept beside the
+features (``Dataset.metadata``) and never given to the model: a column whose every
+value is a number (or missing) becomes numbers with NaN where missing; any other
+column keeps its values exactly as written.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from explain.core.dataset import Dataset, encode_labels
-from explain.errors import DataError, InputError
+from explain.errors import DataError, InputError, InputTypeError
 from explain.loading.archives import Blob, read_source, safe_zip
 from explain.runtime.deps import require
 
@@ -36,6 +39,7 @@ def read(
     task: str | None = None,
     missing: str = "error",
     image_size: Sequence[int] | None = None,
+    metadata: Sequence[str] | str | None = None,
 ) -> Dataset:
     """Read a dataset, recognising the format from the content.
 
@@ -48,15 +52,20 @@ def read(
             (numbers with a fraction, or more than 20 distinct numbers, mean regression).
         missing: ``"error"`` (default) or ``"drop"`` rows with missing feature values.
         image_size: ``(height, width)`` to resize images of different sizes to.
+        metadata: columns of a table (CSV, Parquet) to keep beside the features as
+            ``Dataset.metadata`` and never give to the model (``["sex", "region"]``).
     """
     if missing not in _MISSING_CHOICES:
         raise InputError(f"missing must be one of {list(_MISSING_CHOICES)}, got {missing!r}.")
+    metadata = _metadata_names(metadata)
     blob = read_source(source, what="dataset")
     if isinstance(blob, Path):
         raise DataError(f"{blob} is a folder; zip the class folders of images into one .zip.")
     name = blob.name or "the upload"
     if blob.data[:4] == b"PK\x03\x04":
         names = safe_zip(blob).namelist()  # caps, path rules and damage checked for NPZ too
+        if metadata:
+            raise DataError(f"{name} is not a table: metadata columns come from CSV or Parquet tables.")
         if names and all(n.endswith(".npy") for n in names):
             return _read_npz(blob, task)
         return _read_image_zip(blob, image_size)
@@ -70,7 +79,20 @@ def read(
                             "Export it again, or save the table as CSV.") from err
     else:
         frame = _read_csv(blob)
-    return _from_frame(frame, target=target, text=text, task=task, missing=missing, name=name)
+    return _from_frame(frame, target=target, text=text, task=task, missing=missing, name=name,
+                       metadata=metadata)
+
+
+def _metadata_names(metadata: Sequence[str] | str | None) -> list[str]:
+    if metadata is None:
+        return []
+    if isinstance(metadata, str):
+        return [metadata]
+    if not isinstance(metadata, (list, tuple)) or not all(isinstance(m, str) for m in metadata):
+        raise InputTypeError(
+            f"metadata must be a list of column names, got {metadata!r}; pass e.g. metadata=['sex', 'region']."
+        )
+    return list(metadata)
 
 
 def _check_pyarrow(pyarrow: Any) -> None:
@@ -108,7 +130,7 @@ def _read_csv(blob: Blob) -> pd.DataFrame:
 
 def _from_frame(
     frame: pd.DataFrame, *, target: str | None, text: str | None, task: str | None,
-    missing: str, name: str,
+    missing: str, name: str, metadata: list[str] | None = None,
 ) -> Dataset:
     frame.columns = [str(c) for c in frame.columns]
     columns = list(frame.columns)
@@ -119,6 +141,8 @@ def _from_frame(
             raise DataError(
                 f"The {role} column {wanted!r} is not in {name}; its columns are {columns}.{hint}"
             )
+    meta = _metadata_columns(frame, metadata or [], target, text, name)
+    frame = frame.drop(columns=list(meta.columns))
     labels = None
     if target is not None:
         labels = [_label_text(v) for v in frame[target].tolist()]
@@ -128,7 +152,8 @@ def _from_frame(
     if text is not None:
         texts = [str(t) for t in frame[text].tolist()]
         y, class_names, task = _labels(labels, task)
-        return Dataset(texts=texts, y=y, class_names=class_names, target_name=target, task=task, source=name)
+        return Dataset(texts=texts, y=y, class_names=class_names, target_name=target, task=task, source=name,
+                       metadata=meta if metadata else None)
     numbers, bad = _numeric(frame)
     if bad:
         raise DataError(
@@ -146,11 +171,37 @@ def _from_frame(
             )
         numbers = numbers[~rows]
         labels = None if labels is None else [l for l, r in zip(labels, rows) if not r]
+        meta = meta[~rows]
     y, class_names, task = _labels(labels, task)
     return Dataset(
         numbers, y, feature_names=list(frame.columns), class_names=class_names,
-        target_name=target, task=task, source=name,
+        target_name=target, task=task, source=name, metadata=meta if metadata else None,
     )
+
+
+def _metadata_columns(frame: pd.DataFrame, metadata: list[str], target: str | None, text: str | None,
+                      name: str) -> pd.DataFrame:
+    """The metadata columns of ``frame``: all-number columns as floats (NaN where missing),
+    others exactly as written. A name that is not a column, or is the target or the text
+    column, is a DataError naming the columns."""
+    columns = list(frame.columns)
+    for wanted in metadata:
+        if wanted not in columns or wanted in (target, text):
+            role = "the target" if wanted == target else "the text column" if wanted == text else "not a column"
+            close = difflib.get_close_matches(wanted, columns, n=1) if wanted not in columns else []
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            others = [c for c in columns if c not in (target, text)]
+            raise DataError(
+                f"The metadata column {wanted!r} is {role} of {name}; metadata columns must be "
+                f"among its other columns {others}.{hint}"
+            )
+    meta = frame[list(dict.fromkeys(metadata))].copy()
+    for column in meta.columns:
+        if meta[column].dtype == object or pd.api.types.is_string_dtype(meta[column]):
+            values, numeric = _numeric_column(meta[column])
+            if numeric and not np.isnan(values).all():
+                meta[column] = values
+    return meta
 
 
 def _label_text(value: Any) -> str:

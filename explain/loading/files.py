@@ -249,15 +249,18 @@ def save_model(
 
 def load_dataset(source: Any, *, target: str | None = None, **options: Any) -> Dataset:
     """Load a dataset: CSV or Parquet tables, NPZ arrays, zips of images in class folders,
-    or a CSV of texts. See :func:`explain.loading.data_formats.read` for the options.
+    or a CSV of texts. See :func:`explain.loading.data_formats.read` for the options;
+    ``metadata=["sex", "region"]`` keeps those columns of a table beside the features
+    (``data.metadata``, a DataFrame aligned with the rows), never given to the model.
 
     Example:
         >>> import tempfile, os
         >>> path = os.path.join(tempfile.mkdtemp(), "d.csv")
-        >>> _ = open(path, "w").write(chr(10).join(["age,income,label", "30,1.5,yes", "45,2.0,no"]))
-        >>> data = load_dataset(path, target="label")
-        >>> data.feature_names, data.labels, data.class_names
-        (('age', 'income'), ['yes', 'no'], ('no', 'yes'))
+        >>> _ = open(path, "w").write(chr(10).join(["age,income,region,label", "30,1.5,north,yes",
+        ...                                         "45,2.0,south,no"]))
+        >>> data = load_dataset(path, target="label", metadata=["region"])
+        >>> data.feature_names, data.labels, data.class_names, data.metadata["region"].tolist()
+        (('age', 'income'), ['yes', 'no'], ('no', 'yes'), ['north', 'south'])
     """
     from explain.loading import data_formats as _data_formats
 

@@ -19,9 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from explain.errors import InputError
 from explain.plots.attention import attention_grid, attention_head, attention_scores
+from explain.plots.cohorts import cohort_bars, cohort_drivers, cohort_table, error_heatmap, error_tree
 from explain.plots.contributions import dependence, strongest_interaction, waterfall
 from explain.plots.image import image_heatmap
 from explain.plots.importance import importance_bars, importance_map
+from explain.plots.performance import (
+    confusion_matrix,
+    pr_curve,
+    residuals,
+    roc_curve,
+    slice_metrics,
+    threshold_curve,
+)
 from explain.plots.quality import (
     agreement_heatmap,
     cascade_maps,
@@ -53,6 +62,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "plot",
+    "confusion_matrix",
+    "roc_curve",
+    "pr_curve",
+    "threshold_curve",
+    "residuals",
+    "slice_metrics",
+    "cohort_bars",
+    "cohort_table",
+    "error_tree",
+    "error_heatmap",
+    "cohort_drivers",
     "deletion_insertion",
     "cascade_maps",
     "cascade_similarity",

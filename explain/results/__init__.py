@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from explain.results.attention import AttentionMaps
 from explain.results.attribution import Attribution
+from explain.results.cohorts import Cohort, CohortDrivers, ErrorAnalysis, ErrorHeatmap
 from explain.results.importance import GlobalImportance
+from explain.results.performance import Performance, SliceMetrics
 from explain.results.quality import Agreement, Quality, SanityCheck
 from explain.results.robustness import RobustnessResult
 from explain.results.uncertainty import (
@@ -30,4 +32,5 @@ from explain.results.uncertainty import (
 )
 
 __all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "Reliability", "Calibration",
-           "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance"]
+           "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance",
+           "Performance", "SliceMetrics", "Cohort", "CohortDrivers", "ErrorAnalysis", "ErrorHeatmap"]

@@ -1,5 +1,5 @@
 """The audit's performance section: accuracy (classifiers) or R² and mean absolute error
-(regression) on the labelled dataset, scored by :func:`explain.performance.scoring.score`
+(regression) on the labelled dataset, scored by :func:`explain.diagnostics.scoring.score`
 (the one scoring path the app and the CLI use too). It draws no figures.
 
 Example:
@@ -26,7 +26,7 @@ __all__ = ["SECTION", "performance_section"]
 def performance_section(model: Model, data: Dataset, **_: Any) -> Section:
     """Score ``model`` on every labelled row of ``data``; metrics are the score's
     (``accuracy``, ``balanced_accuracy``, ... or ``r2``, ``mae``, ...)."""
-    from explain.performance.scoring import score
+    from explain.diagnostics.scoring import score
 
     def run() -> Findings:
         if data.y is None:

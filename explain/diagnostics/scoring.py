@@ -3,8 +3,9 @@ page, the audit's performance section and the CLI share.
 
 Classifiers are scored on output indices: the dataset's labels are matched with the
 model's outputs by :func:`explain.core.labels.label_mapping` (by name, as indices, or in
-sorted order, which is then said in ``mapping``). Regressions get R² and mean absolute
-error.
+sorted order, which is then said in ``mapping``), through
+:func:`explain.diagnostics.truth.labelled_outputs`, the path :func:`explain.performance`
+takes too. Regressions get R² and mean absolute error.
 
 Example:
     >>> import numpy as np, torch, explain
@@ -26,8 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from explain.core.dataset import Dataset
-from explain.core.labels import label_mapping
 from explain.core.model import Model
+from explain.diagnostics.measures import regression_errors
+from explain.diagnostics.truth import labelled_outputs
 from explain.errors import DataError
 
 __all__ = ["Score", "score"]
@@ -66,17 +68,9 @@ def score(model: Model, data: Dataset) -> Score:
     """
     if data.y is None:
         raise DataError("The dataset has no labels, so the model cannot be scored; load it with target=...")
-    outputs = model.logits(data)
+    found = labelled_outputs(model, data)
     if model.task == "classification":
-        truth, mapping = label_mapping(model, data, n_outputs=outputs.shape[1])
-        accuracy = float(np.mean(outputs.argmax(axis=1) == truth))
-        return Score("Accuracy", accuracy, len(data), {"accuracy": accuracy}, mapping)
-    if outputs.shape[1] != 1:
-        raise DataError(
-            f"The regression model has {outputs.shape[1]} outputs; R² is measured for one output."
-        )
-    truth = np.asarray(data.y, dtype=np.float64)
-    error = outputs[:, 0] - truth
-    spread = float(((truth - truth.mean()) ** 2).sum())
-    r2 = 1.0 - float((error**2).sum()) / spread if spread > 0 else float("nan")
-    return Score("R²", r2, len(data), {"r2": r2, "mae": float(np.abs(error).mean())})
+        accuracy = float(np.mean(found.predicted == found.truth))
+        return Score("Accuracy", accuracy, len(data), {"accuracy": accuracy}, found.mapping)
+    errors = regression_errors(np.asarray(found.truth, dtype=np.float64), found.predicted)
+    return Score("R²", errors["r2"], len(data), {"r2": errors["r2"], "mae": errors["mae"]})
