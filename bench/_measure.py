@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Timing", "proc_status", "reset_peak", "peak_rss_available", "trim"]
+__all__ = ["Timing", "measure", "proc_status", "reset_peak", "peak_rss_available", "trim"]
 
 
 def proc_status(key: str) -> int | None:
@@ -77,3 +80,27 @@ class Timing:
     def peak_mib(self) -> float | None:
         """Largest peak-RSS growth of any call, MiB."""
         return max(self.growth) / 2**20 if self.growth else None
+
+
+def measure(runners: dict[str, Callable[[], Any]], reps: int, memory: bool) -> dict[str, Timing]:
+    """One warm-up call each (its result is the one reported or compared; its memory growth counts,
+    its time does not), then ``reps`` alternating timed calls."""
+    out = {name: Timing() for name in runners}
+    for rep in range(reps + 1):
+        for name, run in runners.items():
+            gc.collect()
+            trim()
+            rss = proc_status("VmRSS") if memory else None
+            if memory:
+                reset_peak()
+            t0 = time.perf_counter()
+            result = run()
+            elapsed = time.perf_counter() - t0
+            peak = proc_status("VmHWM") if memory else None
+            if rep:
+                out[name].times.append(elapsed)
+            else:
+                out[name].result = result
+            if rss is not None and peak is not None:
+                out[name].growth.append(max(0, peak - rss))
+    return out

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench._measure import Timing, peak_rss_available, proc_status, reset_peak, trim
+from bench._measure import Timing, measure, peak_rss_available
 from bench._readme import write_section
 from bench.attribution import load_average, machine
 
@@ -129,30 +129,6 @@ def _sklearn_rule(tree: Any, leaf: int) -> str:
 
 
 # --- measuring ----------------------------------------------------------------------------
-def measure(runners: dict[str, Callable[[], Any]], reps: int, memory: bool) -> dict[str, Timing]:
-    """One warm-up call each (its result is the one reported; its memory growth counts,
-    its time does not), then ``reps`` alternating timed calls."""
-    out = {name: Timing() for name in runners}
-    for rep in range(reps + 1):
-        for name, run in runners.items():
-            gc.collect()
-            trim()
-            rss = proc_status("VmRSS") if memory else None
-            if memory:
-                reset_peak()
-            t0 = time.perf_counter()
-            result = run()
-            elapsed = time.perf_counter() - t0
-            peak = proc_status("VmHWM") if memory else None
-            if rep:
-                out[name].times.append(elapsed)
-            else:
-                out[name].result = result
-            if rss is not None and peak is not None:
-                out[name].growth.append(max(0, peak - rss))
-    return out
-
-
 @dataclass
 class Row:
     case: str

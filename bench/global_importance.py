@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench._measure import Timing, peak_rss_available, proc_status, reset_peak
+from bench._measure import Timing, measure, peak_rss_available
 from bench._readme import write_section
 from bench.attribution import load_average, machine
 
@@ -139,28 +139,6 @@ def floor_runner(model: Any, x: torch.Tensor, method: str) -> Callable[[], np.nd
 
 
 # --- measuring ----------------------------------------------------------------------------
-def measure(runners: dict[str, Callable[[], Any]], reps: int, memory: bool) -> dict[str, Timing]:
-    """One warm-up call each (its result is the one compared; its memory growth counts,
-    its time does not), then ``reps`` alternating timed calls."""
-    out = {name: Timing() for name in runners}
-    for rep in range(reps + 1):
-        for name, run in runners.items():
-            gc.collect()
-            rss = proc_status("VmRSS") if memory else None
-            if memory:
-                reset_peak()
-            t0 = time.perf_counter()
-            result = run()
-            if rep:
-                out[name].times.append(time.perf_counter() - t0)
-            else:
-                out[name].result = result
-            peak = proc_status("VmHWM") if memory else None
-            if rss is not None and peak is not None:
-                out[name].growth.append(max(0, peak - rss))
-    return out
-
-
 @dataclass
 class Row:
     case: str
