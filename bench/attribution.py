@@ -392,8 +392,12 @@ How to read it:
   minima, and in parentheses of medians. Goal: at most {GOALS["tabular"]:.1f} on tabular models, at most
   {GOALS["cnn"]:.1f} on CNNs; {met} of {len(rows)} rows meet it. Feature ablation and KernelShap run
   Captum's own code on both sides, and explain adds about a millisecond a call (the inputs
-  check, measuring a row, the baseline's output): on calls of tens of milliseconds, or on
-  KernelShap's noisy timings, their ratios sit at 1.0 give or take the noise.
+  check, measuring a row, which is also the hook methods' probe, the baseline's output).
+  Feature ablation asks Captum for no more perturbations per pass than there are features
+  (Captum copies the inputs perturbations_per_eval times, used or not: 64 copies for 30
+  features), the same passes with fewer copies. KernelShap does the same Captum work on
+  both sides (the same function calls), so its ratio is 1.0 give or take the noise of a
+  few repetitions of a second or two on a shared machine.
 - Both sides run the same options: explain's defaults (n_steps 50 Gauss-Legendre;
   nt_samples 25 with stdevs 0.15 x input range; perturbations_per_eval 64; n_samples 200;
   image patches of side/8), target = predicted class, zero baselines (the scalar 0.0), seed

@@ -91,10 +91,10 @@ class ImportanceStream:
         if batch.n == 0:
             raise InputError("The batch has 0 rows; pass at least one row to update.")
         if self.opts is None:
-            check_method(self.model, self.spec, probe=True, example=batch.slice(0, 1))
+            check_method(self.model, self.spec, probe=True)  # the probe runs in plan's measuring pass
             opts = {**self.spec.defaults, **self.options}
             plan(self.model, self.spec, opts, batch.slice(0, 2), batch.n, self.batch_size,
-                 background_rows(self.background, batch.n))
+                 background_rows(self.background, batch.n), probe=True)
             self.opts = opts
         seed = self.seed + self._updates
         with seeded(seed):

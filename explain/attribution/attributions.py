@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from explain.attribution.checks import check_method, find_layer
+from explain.attribution.checks import check_method, find_layer, probing
 from explain.attribution.registry import METHODS, Call, Method, expansion
 from explain.core.batch import Batch, prepare
 from explain.core.budget import check_batch_size, row_bytes, rows_per_batch
@@ -182,9 +182,9 @@ def attribute(
     batch = prepare(model, inputs)
     if batch.n == 0:
         raise InputError("No examples to explain: the inputs have 0 rows. Pass at least one row.")
-    check_method(model, spec, probe=True, example=batch.slice(0, 1))
+    check_method(model, spec, probe=True)  # the probe runs in plan's measuring pass
     opts = {**spec.defaults, **options}
-    plan(model, spec, opts, batch, batch.n, batch_size, background_rows(background, batch.n))
+    plan(model, spec, opts, batch, batch.n, batch_size, background_rows(background, batch.n), probe=True)
     with seeded(seed):
         return attribute_batch(model, batch, spec, opts, target, baseline, background, seed, progress)
 
@@ -208,12 +208,13 @@ def checked_call(model: Any, method: str, batch_size: Any, options: dict[str, An
 
 
 def plan(model: Model, spec: Method, opts: dict[str, Any], first: Batch, n: int, batch_size: int | None,
-         background_rows: int) -> None:
+         background_rows: int, *, probe: bool = False) -> None:
     """Set ``opts["batch_size"]`` (examples per Captum call: ``batch_size``, or what the
     memory budget holds for ``n`` rows) and ``opts["pass_rows"]`` (model rows per forward
     pass, which the runners use to split a call whose expansion would not fit), from what
-    one example of ``first`` costs."""
-    cost = row_bytes(model, first, gradients=spec.gradients)
+    one example of ``first`` costs; with ``probe``, that pass is check_method's probe too."""
+    with probing(model, spec, enabled=probe):
+        cost = row_bytes(model, first, gradients=spec.gradients)
     device = first.x.device
     opts["pass_rows"] = rows_per_batch(cost, device=device)
     if batch_size is None:
@@ -247,7 +248,7 @@ def attribute_batch(
         x = space.inputs(part)
         call = Call(
             model=model, x=x, target=targets[start : start + batch_size],
-            baseline=space.baseline(part, baseline) if spec.baseline else torch.zeros_like(x),
+            baseline=space.baseline(part, baseline) if spec.baseline else _zeros(x),
             background=background_t, feature_mask=space.feature_mask(part, opts),
             extra=space.extra(part), options=opts,
             zero_baseline=model.modality != "text" and (baseline is None or _is_zeros(baseline)),
@@ -331,6 +332,10 @@ def _base_values(call: Call, spec: Method) -> torch.Tensor:
         return out[torch.arange(out.shape[0]), call.target].float().cpu()
 
 
+def _zeros(x: torch.Tensor) -> torch.Tensor:  # one zero example broadcast over the rows, no copies
+    return torch.zeros((1, *x.shape[1:]), dtype=x.dtype, device=x.device).expand_as(x)
+
+
 def _is_zeros(baseline: Any) -> bool:
     return (isinstance(baseline, str) and baseline == "zeros") or (
         isinstance(baseline, (int, float)) and float(baseline) == 0.0)
@@ -391,7 +396,7 @@ class _Space:
                 raise InputError("Text baselines are fixed: [PAD] at every non-special token.")
             return part.embed(pad_ids(self.model, part))
         if baseline is None or (isinstance(baseline, str) and baseline == "zeros"):
-            return torch.zeros_like(x)
+            return _zeros(x)
         if isinstance(baseline, str) and baseline == "mean":
             return self.inputs(self.batch).mean(dim=0, keepdim=True).expand_as(x).clone()
         if isinstance(baseline, str):

@@ -10,6 +10,8 @@ the method when we find them.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -49,7 +51,12 @@ _PROBES = {
 
 
 def check_method(model: Model, spec: Method, *, probe: bool, example: Batch | None = None) -> None:
-    """Raise MethodError when ``spec`` cannot give a correct answer on ``model``."""
+    """Raise MethodError when ``spec`` cannot give a correct answer on ``model``.
+
+    ``probe``: the model is about to be explained (the layer Grad-CAM is asked for is
+    checked then); hook methods run ``example`` through the model to look for functional
+    nonlinearities. With ``probe`` and no example, the caller runs that probe in a pass it
+    makes anyway, under :func:`probing`."""
     from explain.attribution.registry import METHODS
 
     if model.modality not in spec.modalities:
@@ -82,15 +89,33 @@ def check_method(model: Model, spec: Method, *, probe: bool, example: Batch | No
         find_layer(model, None)
     if probe and spec.name in _PROBES and example is not None:
         modules, names = _PROBES[spec.name]
-        found = functional_nonlinearities(model, example, modules(), names)
-        if found:
-            raise MethodError(
-                f"{spec.name} handles nonlinearities only as the nn.Module layers it has rules for, "
-                f"but the model calls {sorted(found)} as functions in forward() or in layers without "
-                "a rule, which it would treat as linear and give a wrong answer. Use modules it "
-                "supports (nn.ReLU(), nn.Softmax(dim), nn.MaxPool2d...), or a hook-free method such "
-                "as integrated_gradients."
-            )
+        _refuse(spec, functional_nonlinearities(model, example, modules(), names))
+
+
+def _refuse(spec: Method, found: set[str]) -> None:
+    if found:
+        raise MethodError(
+            f"{spec.name} handles nonlinearities only as the nn.Module layers it has rules for, "
+            f"but the model calls {sorted(found)} as functions in forward() or in layers without "
+            "a rule, which it would treat as linear and give a wrong answer. Use modules it "
+            "supports (nn.ReLU(), nn.Softmax(dim), nn.MaxPool2d...), or a hook-free method such "
+            "as integrated_gradients."
+        )
+
+
+@contextlib.contextmanager
+def probing(model: Model, spec: Method, *, enabled: bool = True) -> Iterator[None]:
+    """Make the model's forward pass in the block the probe of :func:`check_method`
+    (``probe=True`` without an example), so that a pass made anyway (measuring a row's
+    cost) serves: on leaving the block, MethodError where ``spec`` cannot serve the model.
+    Nothing is watched for methods without a probe, or when not ``enabled``."""
+    if not enabled or spec.name not in _PROBES:
+        yield
+        return
+    modules, names = _PROBES[spec.name]
+    with _recording(model, modules(), names) as recorder:
+        yield
+    _refuse(spec, recorder.found)
 
 
 class _Recorder(TorchFunctionMode):
@@ -111,6 +136,14 @@ def functional_nonlinearities(
     model: Model, example: Batch, handled: tuple[type, ...], names: set[str]
 ) -> set[str]:
     """Names of nonlinear torch functions the model calls outside ``handled`` modules."""
+    with _recording(model, handled, names) as recorder, torch.no_grad():
+        model.forward_module(*example.forward_args())
+    return recorder.found
+
+
+@contextlib.contextmanager
+def _recording(model: Model, handled: tuple[type, ...], names: set[str]) -> Iterator[_Recorder]:
+    """Record the functions in ``names`` called in the block outside ``handled`` modules."""
     recorder = _Recorder(names)
     handles = []
 
@@ -125,12 +158,11 @@ def functional_nonlinearities(
             handles.append(module.register_forward_pre_hook(enter))
             handles.append(module.register_forward_hook(leave))
     try:
-        with torch.no_grad(), recorder:
-            model.forward_module(*example.forward_args())
+        with recorder:
+            yield recorder
     finally:
         for h in handles:
             h.remove()
-    return recorder.found
 
 
 def find_layer(model: Model, layer: str | None) -> tuple[str, nn.Module]:

@@ -98,10 +98,38 @@ def split(c: Call, expansion: int) -> int | None:
     return None if rows * expansion <= limit else max(rows, limit)
 
 
-def _per_eval(c: Call) -> int:
-    """Perturbations evaluated at once: the option, fewer when they would not fit a pass."""
+def _per_eval(c: Call, perturbations: int | None = None) -> int:
+    """Perturbations evaluated at once: the option, fewer when they would not fit a pass,
+    and no more than the ``perturbations`` there are (an upper bound is enough). Captum
+    copies the inputs once per perturbation evaluated at once, used or not (64 copies for
+    30 features); capped at the count, the same perturbations go through the same passes."""
     wanted = int(c.options["perturbations_per_eval"])
+    if perturbations is not None:
+        wanted = min(wanted, max(1, perturbations))
     return min(wanted, max(1, int(c.options["pass_rows"]) // int(c.x.shape[0])))
+
+
+def _features(c: Call) -> int:
+    """Features FeatureAblation ablates one at a time: groups of the mask (ids 0..k-1; its
+    largest id + 1 is at least their count), else every element of an example."""
+    if c.feature_mask is None:
+        return int(c.x[0].numel())
+    return int(c.feature_mask.max()) + 1
+
+
+def _positions(c: Call) -> int | None:
+    """Window positions Occlusion slides over, as Captum counts them (ceil((size - window)
+    / stride) + 1 per axis); None where the window does not fit, which Captum reports."""
+    window, stride = c.options["window"], c.options["stride"]
+    shape = tuple(c.x.shape[1:])
+    if len(window) != len(shape) or len(stride) != len(shape):
+        return None
+    count = 1
+    for size, w, s in zip(shape, window, stride):
+        if not (isinstance(w, int) and isinstance(s, int)) or w > size or s < 1:
+            return None
+        count *= -(-(size - w) // s) + 1
+    return count
 
 
 def summed_gradients(forward_fn: Any, inputs: Any, target_ind: Any = None,
@@ -230,7 +258,7 @@ def _occlusion(c: Call) -> Result:
     a = Occlusion(c.forward).attribute(
         c.x, sliding_window_shapes=tuple(o["window"]), strides=tuple(o["stride"]),
         baselines=c.baselines, target=c.target, additional_forward_args=c.extra_args,
-        perturbations_per_eval=_per_eval(c),
+        perturbations_per_eval=_per_eval(c, _positions(c)),
     )
     return a, None
 
@@ -241,7 +269,7 @@ def _feature_ablation(c: Call) -> Result:
     a = FeatureAblation(c.forward).attribute(
         c.x, baselines=c.baselines, target=c.target, feature_mask=c.feature_mask,
         additional_forward_args=c.extra_args,
-        perturbations_per_eval=_per_eval(c),
+        perturbations_per_eval=_per_eval(c, _features(c)),
     )
     return a, None
 

@@ -173,12 +173,20 @@ def _to_tensor(inputs: Any) -> torch.Tensor:
         x = x.float()
     if x.ndim == 0:
         raise InputError("Inputs are a single number; pass a batch of examples.")
-    if not torch.isfinite(x).all():
+    if not _finite(x):
         raise DataError(
             "The inputs contain NaN or infinite values. Fill or drop them first "
             "(explain.load_dataset(..., missing='drop') drops incomplete rows)."
         )
     return x.float()
+
+
+def _finite(x: torch.Tensor) -> bool:
+    """Whether every element is finite; through numpy where it can (a CPU float32 or
+    float64 tensor), which is several times faster than torch on one thread."""
+    if x.device.type == "cpu" and x.layout == torch.strided and x.dtype in (torch.float32, torch.float64):
+        return bool(np.isfinite(x.numpy()).all())
+    return bool(torch.isfinite(x).all())
 
 
 def _check_shape(model: Runnable, x: torch.Tensor) -> torch.Tensor:

@@ -120,21 +120,29 @@ class _Bytes(TorchDispatchMode):
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         out = func(*args, **(kwargs or {}))
-        given = {t.untyped_storage().data_ptr() for t in _tensors((args, kwargs))}
-        made = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in _tensors(out)}
-        self.total += sum(size for ptr, size in made.items() if ptr not in given)
+        made = {}
+        for t in _tensors(out):
+            storage = t.untyped_storage()
+            made[storage.data_ptr()] = storage.nbytes()
+        if made:  # storages the arguments hold are not new
+            for t in _tensors((args, kwargs)):
+                made.pop(t.untyped_storage().data_ptr(), None)
+            self.total += sum(made.values())
         return out
 
 
-def _tensors(value: Any) -> list[torch.Tensor]:
+def _tensors(value: Any, found: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
     """The tensors in an operation's arguments or results (nested lists, tuples, dicts)."""
+    found = [] if found is None else found
     if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _tensors(item)]
-    return []
+        found.append(value)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _tensors(item, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _tensors(item, found)
+    return found
 
 
 def row_bytes(model: Runnable, batch: Batch, *, gradients: bool = False) -> int:

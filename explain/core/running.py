@@ -100,8 +100,10 @@ def resolve_targets(model: Runnable, target: Any, outputs: torch.Tensor, n: int)
         InputError: not one target per example, or one outside the model's outputs.
     """
     k = outputs.shape[1]
+    if target is None and model.task == "classification":
+        return outputs.argmax(dim=1).to(model.device)  # an output index: in range
     if target is None:
-        t = outputs.argmax(dim=1) if model.task == "classification" else torch.zeros(n, dtype=torch.long)
+        t = torch.zeros(n, dtype=torch.long)
     else:
         try:
             t = torch.as_tensor(np.asarray(target), dtype=torch.long).reshape(-1)
