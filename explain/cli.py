@@ -25,6 +25,8 @@ EPILOG = """examples:
   explain attribute example:breast_cancer --method integrated_gradients --rows 50 --out attr.json --html attr.html
   explain attribute model.pt2 holdout.csv --target label --method saliency --out attr.json
   explain audit model.pt2 holdout.csv --target label --out report.html --json report.json --fail-if 'accuracy<0.9'
+  explain audit model.pt2 holdout.csv --target label --slice 'age > 60' --slice "region == 'north'" \
+      --fail-if 'performance.balanced_accuracy<0.8' --fail-if 'performance.worst_cohort_error>0.3'
   explain app                      # the dashboard (needs: pip install "explain-torch[app]")
   explain app --server.port 8600 --server.address 127.0.0.1
 
@@ -68,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("data", nargs="?", help="labelled dataset (not needed for example:NAME)")
     audit.add_argument("--target", help="label column of a CSV / Parquet table")
     audit.add_argument("--text", help="text column of a text CSV")
+    audit.add_argument("--metadata", nargs="+", metavar="COLUMN",
+                       help="columns of the table kept beside the features, never given to the model; the error "
+                            "analysis and --slice rules can use them (e.g. --metadata region sex)")
     audit.add_argument("--out", default="report.html", help="HTML report path (default report.html)")
     audit.add_argument("--json", help="also write the JSON report here")
     audit.add_argument("--sections", nargs="+", metavar="SECTION",
@@ -81,14 +86,25 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--attack", choices=["pgd", "fgsm"], default="pgd", help="robustness: the attack (default pgd)")
     audit.add_argument("--alpha", type=float, default=0.1,
                        help="uncertainty: conformal sets cover 1 - alpha of the rows (default 0.1)")
+    audit.add_argument("--slice", dest="slices", action="append", metavar="RULE",
+                       help="performance: also measure the error on the rows this rule picks, against the rest, "
+                            "e.g. 'age > 60' or \"region == 'north' and income <= 54.8\" (feature and metadata "
+                            "columns; repeat for more slices)")
     audit.add_argument("--backend", choices=["local", "ray"], default="local",
                        help="where the dataset-wide work runs (global importance, robustness): this process, "
                             "or Ray (a local instance, or the cluster at --address)")
     audit.add_argument("--address", help="Ray cluster address for --backend ray, e.g. ray://head:10001 or auto")
     audit.add_argument("--fail-if", dest="fail_if", action="append", default=[], metavar="EXPR",
-                       help="a CI gate, e.g. 'accuracy<0.9', 'robustness.accuracy@0.1<0.5', "
-                            "'calibration.ece>0.05', 'quality.sanity_passed<1'; exit 1 when it holds "
-                            "(the JSON report lists every metric)")
+                       help="a CI gate, e.g. 'accuracy<0.9', 'performance.balanced_accuracy<0.8', "
+                            "'performance.worst_cohort_error>0.3', 'robustness.accuracy@0.1<0.5', "
+                            "'calibration.ece>0.05', 'quality.sanity_passed<1'; exit 1 when it holds. Performance "
+                            "gates: performance.accuracy, .balanced_accuracy, .f1_macro, .roc_auc, "
+                            ".average_precision, .log_loss, .brier (classifiers), performance.r2, .mae, .rmse "
+                            "(regression), performance.cohorts_found, performance.worst_cohort_error (the highest "
+                            "error rate, or mean absolute error, of a cohort that errs beyond chance; the overall "
+                            "one when none does), performance.slices_flagged (with --slice: slices that differ from "
+                            "the rest beyond chance, either way); the JSON report "
+                            "lists every metric")
     return parser
 
 
@@ -96,15 +112,16 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
     from explain.loading.catalog import load_example
     from explain.loading.files import load_dataset, load_model
 
+    options = {"metadata": args.metadata} if getattr(args, "metadata", None) else {}
     if args.model.startswith("example:"):
         model, data = load_example(args.model.split(":", 1)[1])
         if getattr(args, "data", None):
-            data = load_dataset(args.data, target=args.target, text=args.text)
+            data = load_dataset(args.data, target=args.target, text=args.text, **options)
         return model, data
     model = load_model(args.model)
     if getattr(args, "data", None) is None:
         return model, None
-    return model, load_dataset(args.data, target=args.target, text=args.text)
+    return model, load_dataset(args.data, target=args.target, text=args.text, **options)
 
 
 def _progress(fraction: float) -> None:
@@ -173,7 +190,7 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
         print(f"[{fraction:4.0%}] {section}", file=sys.stderr, flush=True)
 
     result = audit(model, data, sections=args.sections, rows=args.rows, seed=args.seed, progress=progress,
-                   epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha,
+                   epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha, slices=args.slices,
                    backend=get_backend(args.backend, args.address))
     result.to_html(args.out)
     print(f"wrote {args.out}", file=sys.stderr)

@@ -191,3 +191,107 @@ def test_a_section_declared_here_shows_its_figure_in_the_report_and_the_app() ->
         registry.SECTIONS.pop("demo", None)
     with pytest.raises(explain.InputError, match="No audit section is named 'demo'"):
         registry.section_figures(section)
+
+
+# --- the performance section: explain.performance, error analysis, drivers, slices ------------
+def _planted(n: int = 3000, seed: int = 0) -> tuple[explain.Model, explain.Dataset, np.ndarray]:
+    """A churn model right on 95% of the rows but on only 30% where tenure < 0.25 and
+    balance <= 0.5 (about an eighth of the rows): the planted failure region."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 3)).astype(np.float32)
+    net = nn.Linear(3, 2)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[0, 0, -5.0], [0, 0, 5.0]]))
+        net.bias.copy_(torch.tensor([2.5, -2.5]))  # predicts "leave" where age > 0.5
+    predicted = (x[:, 2] > 0.5).astype(int)
+    region = (x[:, 0] < 0.25) & (x[:, 1] <= 0.5)
+    wrong = rng.random(n) < np.where(region, 0.7, 0.05)
+    names, classes = ["tenure", "balance", "age"], ["stay", "leave"]
+    model = explain.Model(net, task="classification", modality="tabular", feature_names=names, class_names=classes)
+    return model, explain.Dataset(x, np.where(wrong, 1 - predicted, predicted), feature_names=names,
+                                  class_names=classes), region
+
+
+def test_performance_section_finds_the_planted_failure_region() -> None:
+    model, data, region = _planted()
+    section = explain.audit(model, data, sections=["performance"]).section("performance")
+    analysis = section.results["error_analysis"]
+    worst = max(analysis.significant, key=lambda c: c.error_rate)
+    inside = region[worst.rows].mean()
+    assert inside > 0.9 and worst.size > 0.7 * region.sum()  # the cohort is the planted region
+    assert {c for c, _, _ in worst.conditions} == {"tenure", "balance"}
+    assert section.metrics["performance.worst_cohort_error"] == worst.error_rate > 0.6
+    assert section.metrics["performance.cohorts_found"] == len(analysis.significant) >= 1
+    said = [f for f in section.findings if f.startswith("errors concentrate in ")]
+    assert said == [analysis.verdict()] and worst.summary() in said[0]  # e.g. "...: 66% wrong on 352 rows, 6.3% elsewhere"
+    drivers = section.results["drivers"]
+    assert drivers.rule == worst.rule
+    assert f"in the cohort that errs most ({worst.rule}), the model leans on" in section.findings[-1]
+
+
+def test_performance_section_equals_explain_performance() -> None:
+    for name in ("breast_cancer", "digits", "diabetes"):
+        model, data = explain.load_example(name)
+        section = explain.audit(model, data, sections=["performance"]).section("performance")
+        perf = explain.performance(model, data)
+        assert {k.removeprefix("performance."): v for k, v in section.metrics.items()
+                if k.startswith("performance.") and "cohort" not in k} == perf.metrics
+        assert section.results["performance"].intervals == perf.intervals
+        old = ["accuracy"] if perf.task == "classification" else ["r2", "mae"]
+        assert {k: section.metrics[k] for k in old} == {k: perf.metrics[k] for k in old}  # the gates kept
+        analysis = explain.error_analysis(model, data)
+        assert [c.rule for c in section.results["error_analysis"].cohorts] == [c.rule for c in analysis.cohorts]
+        if not analysis.significant:
+            assert section.metrics["performance.worst_cohort_error"] == analysis.error_rate
+            assert "drivers" not in section.results and analysis.verdict() in section.findings
+    binary = explain.audit(*explain.load_example("breast_cancer"), sections=["performance"]).findings
+    assert any(f.startswith("weakest class: 'malignant'") for f in binary)
+    assert any("maximises F1" in f or "as good as any for F1" in f for f in binary)
+
+
+def test_performance_json_carries_cohorts_not_rows(tmp_path: Path) -> None:
+    model, data, _ = _planted()
+    audit = explain.audit(model, data, sections=["performance"])
+    loaded = json.loads(audit.to_json(tmp_path / "a.json"))
+    results = loaded["sections"][0]["results"]
+    analysis = audit.section("performance").results["error_analysis"]
+    cohorts = results["error_analysis"]["cohorts"]
+    assert [(c["rule"], c["size"], c["error_rate"], c["interval"]) for c in cohorts] == [
+        (c.rule, c.size, pytest.approx(c.error_rate), pytest.approx(list(c.interval))) for c in analysis.cohorts]
+    assert all("rows" not in c and "row_ids" not in c for c in cohorts)
+    assert results["error_analysis"]["verdict"] == analysis.verdict() and results["error_analysis"]["n"] == len(data)
+    performance = results["performance"]
+    assert performance["n"] == len(data) and performance["accuracy"] == audit.metrics["performance.accuracy"]
+    assert not {"labels", "predictions", "rows", "roc_points"} & set(performance)
+    assert performance["confusion_matrix"] == audit.section("performance").results["performance"].confusion_matrix.tolist()
+    assert results["drivers"]["rule"] == max(analysis.significant, key=lambda c: c.error_rate).rule
+    assert len((tmp_path / "a.json").read_text()) < 60_000  # 3,000 rows, none listed
+
+
+def test_performance_section_slices_when_asked() -> None:
+    model, data, _ = _planted()
+    rules = {"new, low balance": "tenure < 0.25 and balance <= 0.5", "rich": "balance > 0.99"}
+    section = explain.audit(model, data, sections=["performance"], slices=rules).section("performance")
+    expected = explain.slices(model, data, rules)
+    assert section.metrics["performance.slices_flagged"] == expected.flagged.sum() == 1
+    assert section.results["slices"].flagged.tolist() == expected.flagged.tolist()
+    line = next(f for f in section.findings if f.startswith("slice 'new, low balance'"))
+    assert "beyond chance" in line and "within chance" not in line
+    assert "within chance" in next(f for f in section.findings if f.startswith("slice 'rich' (balance > 0.99)"))
+    assert "slices" not in explain.audit(model, data, sections=["performance"]).section("performance").results
+    typo = explain.audit(model, data, sections=["performance"], slices=["tenur < 1"]).section("performance")
+    assert typo.status == "ok" and any(f.startswith("the slices were not measured: ") for f in typo.findings)
+    assert "performance.slices_flagged" not in typo.metrics
+
+
+def test_report_draws_the_performance_figures(tmp_path: Path) -> None:
+    model, data, _ = _planted()
+    html = explain.audit(model, data, sections=["performance"], slices=["age > 0.9"]).to_html(tmp_path / "r.html")
+    part = html.split('<section id="performance">', 1)[1].split("</section>", 1)[0]
+    for title in ("Confusion matrix (shares of each true class)", "ROC curve: AUC", "Precision-recall curve",
+                  "Precision, recall and F1 by threshold", "Error tree", "errors concentrate in",
+                  "in this cohort the model leans on", "by slice"):
+        assert title in part, title
+    assert part.count('<div id="figure-') == 8
+    regression = explain.audit(*explain.load_example("diabetes"), sections=["performance"]).to_html()
+    assert "Residuals: R\\u00b2" in regression and "Error tree: mean absolute error" in regression

@@ -107,3 +107,57 @@ def test_python_m_explain_app_help() -> None:
     out = subprocess.run([sys.executable, "-m", "explain", "app", "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert "streamlit run" in out and "--server.port" in out
+
+
+# --- explain audit: the performance gates and --slice ----------------------------------------
+def _planted_files(tmp_path: Path) -> tuple[Path, Path, np.ndarray]:
+    """A .pt2 churn model and a CSV where it errs on 70% of the rows with region 'north' and
+    tenure < 0.3 (region is a metadata column the model never sees), on 5% elsewhere."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    x = rng.random((n, 2)).astype(np.float32)
+    region = rng.choice(["north", "south"], n)
+    net = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[0, -5.0], [0, 5.0]]))
+        net.bias.copy_(torch.tensor([2.5, -2.5]))  # "leave" where x[:, 1] > 0.5
+    predicted = (x[:, 1] > 0.5).astype(int)
+    planted = (region == "north") & (x[:, 0] < 0.3)
+    truth = np.where(rng.random(n) < np.where(planted, 0.7, 0.05), 1 - predicted, predicted)
+    explain.save_model(net, tmp_path / "m.pt2", torch.zeros(2, 2), feature_names=["tenure", "balance"],
+                       class_names=["stay", "leave"])
+    lines = ["tenure,balance,region,label"] + [f"{a:.4f},{b:.4f},{r},{['stay', 'leave'][t]}"
+                                               for (a, b), r, t in zip(x, region, truth)]
+    (tmp_path / "d.csv").write_text("\n".join(lines))
+    return tmp_path / "m.pt2", tmp_path / "d.csv", planted
+
+
+def test_audit_gates_on_the_worst_cohort_and_slices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, data, planted = _planted_files(tmp_path)
+    base = ["audit", str(model), str(data), "--target", "label", "--metadata", "region", "--sections", "performance",
+            "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "r.json")]
+    assert main([*base, "--fail-if", "performance.worst_cohort_error>0.3",
+                 "--fail-if", "performance.balanced_accuracy<0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "gate failed: performance.worst_cohort_error" in err and "balanced_accuracy" not in err
+    report = json.loads((tmp_path / "r.json").read_text())
+    metrics = report["metrics"]
+    worst = max((c for c in report["sections"][0]["results"]["error_analysis"]["cohorts"] if c["significant"]),
+                key=lambda c: c["error_rate"])
+    assert "region in {north}" in worst["rule"] and "tenure" in worst["rule"]  # metadata searched
+    assert metrics["performance.worst_cohort_error"] == pytest.approx(worst["error_rate"]) and worst["error_rate"] > 0.5
+    assert worst["size"] == pytest.approx(planted.sum(), rel=0.2)
+    assert main([*base, "--fail-if", "performance.worst_cohort_error>0.95", "--slice", "region == 'north'",
+                 "--slice", "tenure < 0.3 and region == 'north'"]) == 0
+    out = capsys.readouterr().out
+    assert "- slice tenure < 0.3 and region == 'north': " in out and "beyond chance" in out
+    assert json.loads((tmp_path / "r.json").read_text())["metrics"]["performance.slices_flagged"] == 2
+
+
+def test_audit_help_lists_the_performance_gates() -> None:
+    out = subprocess.run([sys.executable, "-m", "explain", "audit", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    flat = " ".join(out.split())
+    for text in ("--slice RULE", "--metadata COLUMN", "performance.worst_cohort_error", "performance.cohorts_found",
+                 ".balanced_accuracy", "performance.r2"):
+        assert text in flat, text

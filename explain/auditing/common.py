@@ -34,8 +34,8 @@ from explain.errors import ExplainError
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
-__all__ = ["Section", "SectionSpec", "Findings", "no_figures", "timed", "sample_rows", "pct", "concentration", "top_tokens",
-           "attribution_figures"]
+__all__ = ["Section", "SectionSpec", "Findings", "no_figures", "plain_export", "timed", "sample_rows", "pct",
+           "concentration", "top_tokens", "attribution_figures"]
 
 
 @dataclass(frozen=True)
@@ -52,17 +52,25 @@ class Section:
     results: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, export: Callable[[str, Any], Any] | None = None) -> dict[str, Any]:
+        """The section as JSON; each result as ``export(name, result)`` (default
+        :func:`plain_export`: its ``to_dict()``)."""
+        export = export or plain_export
         return {
             "name": self.name, "title": self.title, "status": self.status, "reason": self.reason,
             "findings": list(self.findings), "metrics": self.metrics, "seconds": self.seconds,
-            "results": {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in self.results.items()},
+            "results": {k: export(k, v) for k, v in self.results.items()},
         }
 
 
 def no_figures(name: str, result: Any) -> list[go.Figure]:
     """The ``figures`` of a section that draws none."""
     return []
+
+
+def plain_export(name: str, result: Any) -> Any:
+    """The ``export`` of a section that writes its results whole: each one's ``to_dict()``."""
+    return result.to_dict() if hasattr(result, "to_dict") else result
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,15 @@ class SectionSpec:
             ignores the options it does not take.
         figures: ``figures(result name, result) -> [Figure, ...]``: how the section draws
             each of its results (the report and the app's pages show these).
+        export: ``export(result name, result) -> JSON-ready value``: what the JSON report
+            keeps of each result (default: all of it, :func:`plain_export`).
     """
 
     name: str
     title: str
     run: Callable[..., Section]
     figures: Callable[[str, Any], list[go.Figure]] = no_figures
+    export: Callable[[str, Any], Any] = plain_export
 
 
 Findings = tuple[list[str], dict[str, float], dict[str, Any]]

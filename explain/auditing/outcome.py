@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from explain.auditing.common import Section
+from explain.auditing.registry import section_dict
 
 __all__ = ["Audit", "SCHEMA"]
 
@@ -62,7 +63,7 @@ class Audit:
             "data": self.data,
             "findings": self.findings,
             "metrics": self.metrics,
-            "sections": [s.to_dict() for s in self.sections],
+            "sections": [section_dict(s) for s in self.sections],
             "provenance": self.provenance,
         }
 

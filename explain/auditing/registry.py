@@ -2,8 +2,9 @@
 
 A section is declared once, in its own module, as a
 :class:`~explain.auditing.common.SectionSpec` (name, title, how it runs, how its
-results are drawn); :data:`SECTIONS` lists them. :func:`explain.audit` runs them, and the
-HTML report and the app's pages draw :func:`section_figures`.
+results are drawn and exported); :data:`SECTIONS` lists them. :func:`explain.audit` runs
+them, the HTML report and the app's pages draw :func:`section_figures`, and the JSON
+report writes :func:`section_dict`.
 
 Example:
     >>> from explain.auditing.registry import SECTIONS, audit_sections, declared
@@ -30,7 +31,7 @@ from explain.errors import InputError, InputTypeError
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
-__all__ = ["SECTIONS", "audit_sections", "declared", "register", "section_figures"]
+__all__ = ["SECTIONS", "audit_sections", "declared", "register", "section_figures", "section_dict"]
 
 # the sections by name, in report order
 SECTIONS: dict[str, SectionSpec] = {spec.name: spec for spec in (
@@ -96,3 +97,10 @@ def section_figures(section: Section) -> list[tuple[str, Any, go.Figure]]:
     section pages show the same figures."""
     figures = declared(section.name).figures
     return [(name, result, fig) for name, result in section.results.items() for fig in figures(name, result)]
+
+
+def section_dict(section: Section) -> dict[str, Any]:
+    """The JSON of a section, its results as its declaration exports them (a section no
+    longer declared: each result's ``to_dict()``)."""
+    spec = SECTIONS.get(section.name)
+    return section.to_dict(spec.export if spec is not None else None)

@@ -52,14 +52,18 @@ def audit(
         backend: where the dataset-wide work runs: ``None``/``"local"``, or ``"ray"`` (the
             global importance, the robustness curves, and the model outputs behind
             calibration and conformal prediction on Ray actors; the same numbers).
-        **options: per-section options, e.g. ``saliency_method="deeplift"``.
+        **options: per-section options, e.g. ``saliency_method="deeplift"``, or
+            ``slices=["age > 60", ...]`` (rules of :func:`explain.slices`, measured in the
+            performance section).
 
     Example:
         >>> import explain
         >>> model, data = explain.load_example("breast_cancer")
         >>> result = explain.audit(model, data, sections=["performance"])
-        >>> result.section("performance").findings
-        ('accuracy 96% on 143 labelled examples',)
+        >>> result.section("performance").findings[0]
+        'accuracy 96% (93–99%), balanced accuracy 96% (92–99%), F1 macro 0.955 (0.921–0.984) on 143 labelled examples'
+        >>> explain.audit(model, data, sections=["performance"], slices=["`mean radius` > 17"]).findings[-1]
+        'slice `mean radius` > 17: 0% wrong on 37 rows, 5.7% elsewhere (Holm-adjusted p 0.34: within chance)'
         >>> round(result.metrics["accuracy"], 3)
         0.958
     """
