@@ -26,6 +26,9 @@ from explain.diagnostics.cohorts import error_analysis
 from explain.diagnostics.drivers import cohort_drivers
 from explain.diagnostics.metrics import performance
 from explain.diagnostics.slicing import slices
+from explain.equity.assessing import fairness
+from explain.equity.balance import data_balance
+from explain.equity.group_drivers import group_importance
 from explain.errors import (
     DataError,
     ExplainError,
@@ -46,9 +49,13 @@ from explain.results import (
     Calibration,
     Cohort,
     CohortDrivers,
+    DataBalance,
     ErrorAnalysis,
     ErrorHeatmap,
+    Fairness,
+    FlipProbe,
     GlobalImportance,
+    GroupImportance,
     Performance,
     PredictionSets,
     Quality,
@@ -56,6 +63,7 @@ from explain.results import (
     RobustnessResult,
     SanityCheck,
     SliceMetrics,
+    ThresholdPreview,
     Uncertainty,
 )
 
@@ -119,5 +127,13 @@ __all__ = [
     "SliceMetrics",
     "performance",
     "slices",
+    "DataBalance",
+    "Fairness",
+    "FlipProbe",
+    "GroupImportance",
+    "ThresholdPreview",
+    "data_balance",
+    "fairness",
+    "group_importance",
     "__version__",
 ]

@@ -24,6 +24,7 @@ LAYERS = {
     "diagnostics": 5,  # above attribution: a cohort's drivers are its global importance
     "quality": 5,
     "adversarial": 6,
+    "equity": 6,  # fairness: above diagnostics, whose scoring path it shares
     "auditing": 7,
     "cli": 8,
     "__init__": 8,

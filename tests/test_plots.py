@@ -335,6 +335,10 @@ def test_public_api():
         "error_tree",
         "error_heatmap",
         "cohort_drivers",
+        "group_bars",
+        "group_importance",
+        "threshold_preview",
+        "balance_bars",
     }
     assert all(callable(getattr(plots, name)) for name in plots.__all__)
 

@@ -21,6 +21,7 @@ from explain.errors import InputError
 from explain.plots.attention import attention_grid, attention_head, attention_scores
 from explain.plots.cohorts import cohort_bars, cohort_drivers, cohort_table, error_heatmap, error_tree
 from explain.plots.contributions import dependence, strongest_interaction, waterfall
+from explain.plots.fairness import balance_bars, group_bars, group_importance, threshold_preview
 from explain.plots.image import image_heatmap
 from explain.plots.importance import importance_bars, importance_map
 from explain.plots.performance import (
@@ -73,6 +74,10 @@ __all__ = [
     "error_tree",
     "error_heatmap",
     "cohort_drivers",
+    "group_bars",
+    "group_importance",
+    "threshold_preview",
+    "balance_bars",
     "deletion_insertion",
     "cascade_maps",
     "cascade_similarity",

@@ -19,6 +19,8 @@ from __future__ import annotations
 from explain.results.attention import AttentionMaps
 from explain.results.attribution import Attribution
 from explain.results.cohorts import Cohort, CohortDrivers, ErrorAnalysis, ErrorHeatmap
+from explain.results.fairness import Fairness, FlipProbe, ThresholdPreview
+from explain.results.groups import DataBalance, GroupImportance
 from explain.results.importance import GlobalImportance
 from explain.results.performance import Performance, SliceMetrics
 from explain.results.quality import Agreement, Quality, SanityCheck
@@ -33,4 +35,5 @@ from explain.results.uncertainty import (
 
 __all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "Reliability", "Calibration",
            "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance",
-           "Performance", "SliceMetrics", "Cohort", "CohortDrivers", "ErrorAnalysis", "ErrorHeatmap"]
+           "Performance", "SliceMetrics", "Cohort", "CohortDrivers", "ErrorAnalysis", "ErrorHeatmap",
+           "Fairness", "FlipProbe", "ThresholdPreview", "DataBalance", "GroupImportance"]
