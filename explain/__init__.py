@@ -26,6 +26,8 @@ from explain.diagnostics.cohorts import error_analysis
 from explain.diagnostics.drivers import cohort_drivers
 from explain.diagnostics.metrics import performance
 from explain.diagnostics.slicing import slices
+from explain.effects.accumulated import ale
+from explain.effects.pdp import partial_dependence
 from explain.equity.assessing import fairness
 from explain.equity.balance import data_balance
 from explain.equity.group_drivers import group_importance
@@ -43,6 +45,7 @@ from explain.loading.catalog import examples, load_example
 from explain.loading.files import load_dataset, load_model, save_model, shared_mode
 from explain.quality.measures import agreement, evaluate, sanity_check, verdict
 from explain.results import (
+    AccumulatedEffects,
     Agreement,
     AttentionMaps,
     Attribution,
@@ -56,6 +59,7 @@ from explain.results import (
     FlipProbe,
     GlobalImportance,
     GroupImportance,
+    PartialDependence,
     Performance,
     PredictionSets,
     Quality,
@@ -135,5 +139,9 @@ __all__ = [
     "data_balance",
     "fairness",
     "group_importance",
+    "AccumulatedEffects",
+    "PartialDependence",
+    "ale",
+    "partial_dependence",
     "__version__",
 ]

@@ -24,6 +24,7 @@ LAYERS = {
     "diagnostics": 5,  # above attribution: a cohort's drivers are its global importance
     "quality": 5,
     "adversarial": 6,
+    "effects": 4,  # global feature effects: core, results and runtime only
     "equity": 6,  # fairness: above diagnostics, whose scoring path it shares
     "auditing": 7,
     "cli": 8,

@@ -339,6 +339,9 @@ def test_public_api():
         "group_importance",
         "threshold_preview",
         "balance_bars",
+        "pdp_curves",
+        "pdp_heatmap",
+        "ale_curves",
     }
     assert all(callable(getattr(plots, name)) for name in plots.__all__)
 

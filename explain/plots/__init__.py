@@ -21,6 +21,7 @@ from explain.errors import InputError
 from explain.plots.attention import attention_grid, attention_head, attention_scores
 from explain.plots.cohorts import cohort_bars, cohort_drivers, cohort_table, error_heatmap, error_tree
 from explain.plots.contributions import dependence, strongest_interaction, waterfall
+from explain.plots.effects import ale_curves, pdp_curves, pdp_heatmap
 from explain.plots.fairness import balance_bars, group_bars, group_importance, threshold_preview
 from explain.plots.image import image_heatmap
 from explain.plots.importance import importance_bars, importance_map
@@ -106,6 +107,9 @@ __all__ = [
     "set_size_distribution",
     "risk_coverage_curve",
     "prediction_intervals",
+    "pdp_curves",
+    "pdp_heatmap",
+    "ale_curves",
 ]
 
 

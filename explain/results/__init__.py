@@ -19,6 +19,7 @@ from __future__ import annotations
 from explain.results.attention import AttentionMaps
 from explain.results.attribution import Attribution
 from explain.results.cohorts import Cohort, CohortDrivers, ErrorAnalysis, ErrorHeatmap
+from explain.results.effects import AccumulatedEffects, PartialDependence
 from explain.results.fairness import Fairness, FlipProbe, ThresholdPreview
 from explain.results.groups import DataBalance, GroupImportance
 from explain.results.importance import GlobalImportance
@@ -36,4 +37,5 @@ from explain.results.uncertainty import (
 __all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "Reliability", "Calibration",
            "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance",
            "Performance", "SliceMetrics", "Cohort", "CohortDrivers", "ErrorAnalysis", "ErrorHeatmap",
-           "Fairness", "FlipProbe", "ThresholdPreview", "DataBalance", "GroupImportance"]
+           "Fairness", "FlipProbe", "ThresholdPreview", "DataBalance", "GroupImportance",
+           "PartialDependence", "AccumulatedEffects"]
