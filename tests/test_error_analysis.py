@@ -363,6 +363,10 @@ def test_every_plot_draws_and_serialises(planted) -> None:
     assert figures[0].data[0].type == "bar" and figures[2].data[0].type == "icicle"
     assert figures[5].data[0].type == "heatmap"
     assert len(figures[3].data[0].ids) >= len(figures[2].data[0].ids)
+    marker = figures[2].data[0].marker  # 0 blue, the overall rate white, the highest node red: no negative rates
+    white = next(stop for stop, colour in marker.colorscale if colour == "#f7f7f7")
+    assert marker.cmin == 0 and marker.cmax == pytest.approx(max(marker.colors))
+    assert white * marker.cmax == pytest.approx(result.error_rate)
     for fig in figures:
         json.loads(fig.to_json())
     with pytest.raises(explain.InputError, match="ErrorAnalysis"):

@@ -124,13 +124,23 @@ def error_tree(result: ErrorAnalysis, *, pruned: bool = True) -> go.Figure:
     fig = go.Figure(go.Icicle(
         ids=[str(v) for v in nodes], labels=[display_text(result.node_condition[v]) for v in nodes],
         parents=["" if parent[v] < 0 else str(parent[v]) for v in nodes], values=size[nodes],
-        branchvalues="total", marker={"colors": rate[nodes], "colorscale": "RdBu_r", "cmid": result.error_rate,
-                                      "colorbar": {"title": result.metric}},
+        branchvalues="total", marker={"colors": rate[nodes], "colorbar": {"title": result.metric},
+                                      **_around(rate[nodes], result.error_rate)},
         customdata=np.stack([rate[nodes], np.asarray(result.node_p_value)[nodes]], axis=1),
         hovertemplate="%{label}<br>%{value:,} rows<br>rate %{customdata[0]:.3g}<br>p = %{customdata[1]:.2g}"
                       "<extra></extra>"))
     fig.update_layout(title=f"Error tree: {result.metric} per node (overall {result.error_rate:.3g})")
     return fig
+
+
+def _around(rates: np.ndarray, overall: float) -> dict[str, object]:
+    """A colour scale from 0 (blue) through ``overall`` (white) to the highest rate (red):
+    plotly's ``cmid`` would make the range symmetric and show negative rates."""
+    top = max(float(np.max(rates, initial=0.0)), overall, 1e-12)
+    mid = min(max(overall / top, 0.0), 1.0)
+    scale = [[0.0, "#2166ac"], [mid, "#f7f7f7"], [1.0, "#b2182b"]] if 0.0 < mid < 1.0 else \
+        [[0.0, "#f7f7f7"], [1.0, "#b2182b"]] if mid <= 0.0 else [[0.0, "#2166ac"], [1.0, "#f7f7f7"]]
+    return {"colorscale": scale, "cmin": 0.0, "cmax": top}
 
 
 def error_heatmap(result: ErrorHeatmap | ErrorAnalysis, feature_a: str | None = None,
