@@ -174,6 +174,53 @@ def test_home_text_csv_takes_the_text_column_as_input() -> None:
     assert _metrics(at)["Modality"] == "text"
 
 
+def _with_region(csv_bytes: bytes, north: int) -> bytes:
+    """The clinic table with a string column the model does not take: the first ``north`` rows 'north'."""
+    table = pd.read_csv(io.BytesIO(csv_bytes))
+    table["region"] = ["north" if i < north else "south" for i in range(len(table))]
+    return table.to_csv(index=False).encode()
+
+
+def test_home_offers_the_columns_the_model_does_not_take_as_metadata(clinic: tuple[bytes, bytes]) -> None:
+    model_bytes, csv_bytes = clinic
+    at = _upload(_upload_mode(_home()), model_bytes, _with_region(csv_bytes, 20))
+    assert _target(at).value == "diagnosis", "the column of the model's class names, not the last string column"
+    metadata = next(m for m in at.multiselect if m.label == "Metadata columns")
+    assert metadata.value == ["region"] and set(metadata.options) == {*FEATURES, "region"}
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    data = at.session_state["explain.data"].value
+    assert list(data.metadata.columns) == ["region"] and data.feature_names == tuple(FEATURES)
+    assert any("Metadata, kept beside the features" in c.value and "region" in c.value for c in at.caption)
+    assert "region" in next(d.value for d in at.dataframe if "age" in d.value.columns).columns
+
+    # a slice over the metadata; then the same features and labels with other metadata: no stale result
+    at.switch_page(str(page_file("performance"))).run()
+    at.text_area(key="perf.rules").set_value("region == 'north'").run()
+    _ok(at)
+    assert next(d.value for d in at.dataframe if "flagged" in d.value.columns)["size"].tolist() == [20]
+    at.switch_page(HOME_PAGE).run()
+    _upload(at, None, _with_region(csv_bytes, 45), names=("", "patients2.csv"))
+    _button(at, "Load uploads").click().run()
+    _ok(at)
+    at.switch_page(str(page_file("performance"))).run()
+    _ok(at)
+    assert next(d.value for d in at.dataframe if "flagged" in d.value.columns)["size"].tolist() == [45]
+
+
+def test_the_cache_key_holds_the_labels_and_the_metadata() -> None:
+    from explain.app.cache import rows_digest
+
+    x, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    base = explain.Dataset(x, y, metadata=pd.DataFrame({"region": ["n", "s", "n", "s"]}))
+    same = explain.Dataset(x, y, metadata=pd.DataFrame({"region": ["n", "s", "n", "s"]}))
+    other = explain.Dataset(x, y, metadata=pd.DataFrame({"region": ["s", "s", "n", "s"]}))
+    renamed = explain.Dataset(x, y, metadata=pd.DataFrame({"site": ["n", "s", "n", "s"]}))
+    relabelled = explain.Dataset(x, 1 - y, metadata=pd.DataFrame({"region": ["n", "s", "n", "s"]}))
+    assert rows_digest(base) == rows_digest(same)
+    assert len({rows_digest(d) for d in (base, other, renamed, relabelled, explain.Dataset(x, y))}) == 5
+
+
 @pytest.mark.parametrize(
     ("model", "data", "message"),
     [

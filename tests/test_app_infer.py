@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from explain.app import infer, tables
-from explain.app.infer import Header, guess_columns, read_header
+from explain.app.infer import Header, guess_columns, metadata_columns, read_header
 from explain.core.dataset import Dataset
 from explain.results import Attribution
 
@@ -81,11 +81,23 @@ def test_every_column_a_feature_means_no_labels() -> None:
     assert guess.target is None and guess.certain
 
 
-def test_several_extra_columns_prefer_a_label_name_and_warn() -> None:
+def test_several_extra_columns_prefer_a_label_name_and_offer_the_rest_as_metadata() -> None:
     header = _numbers("id", "a", "b", "Target")
     guess = guess_columns(header, feature_names=["a", "b"])
     assert guess.target == "Target" and not guess.certain
-    assert "'id'" in guess.reason and "may not fit" in guess.reason
+    assert "'id'" in guess.reason and "offered as metadata" in guess.reason
+    assert metadata_columns(header, guess.target, None, feature_names=["a", "b"]) == (["id", "a", "b"], ["id"])
+
+
+def test_the_column_of_the_models_class_names_is_the_label_beside_a_metadata_column() -> None:
+    header = read_header(b"a,b,diagnosis,region\n1,2,sick,north\n3,4,healthy,south\n5,6,sick,east\n")
+    assert header.levels[2] == ("sick", "healthy") and header.levels[0] == ()
+    guess = guess_columns(header, feature_names=["a", "b"], class_names=["healthy", "sick"])
+    assert guess.target == "diagnosis" and "class names" in guess.reason
+    assert guess_columns(header, feature_names=["a", "b"]).target == "region", "without class names: the last"
+    assert metadata_columns(header, "diagnosis", None, feature_names=["a", "b"]) == (["a", "b", "region"], ["region"])
+    assert metadata_columns(header, "diagnosis", None, n_features=2) == (["a", "b", "region"], ["region"])
+    assert metadata_columns(header, "diagnosis", None) == (["a", "b", "region"], ["region"])
 
 
 def test_feature_names_of_another_table_fall_back_to_counting() -> None:

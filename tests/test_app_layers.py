@@ -11,13 +11,13 @@ import pytest
 APP = Path(__file__).resolve().parent.parent / "explain" / "app"
 # explain/app's modules by layer, lowest first (the order of explain/app/__init__.py's docstring)
 LAYERS = [
-    {"infer", "tables", "tasks", "remote"},
+    {"infer", "tables", "scoreboard", "tasks", "remote"},
     {"choices", "navigation", "persist"},
     {"page"},
     {"cache", "charts"},
     {"lifecycle", "compute"},
     {"widgets"},
-    {"saliency", "robust"},
+    {"saliency", "robust", "diagnose", "cohorts"},
     {"sections"},
     {"trust"},
     {"panels"},

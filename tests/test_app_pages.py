@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import explain
+
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
@@ -15,7 +17,7 @@ from explain.app.navigation import page_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # Pages by their files in the package (what app.py's st.navigation lists).
-PAGES = ["shap", "attention", "report", "robustness", "uncertainty", "quality"]
+PAGES = ["performance", "error_analysis", "shap", "attention", "report", "robustness", "uncertainty", "quality"]
 
 
 def _loaded(name: str) -> AppTest:
@@ -174,3 +176,128 @@ def test_saliency_and_shap_show_a_quality_badge() -> None:
     at.slider(key="shap.rows").set_value(20).run()
     _click(at, "Run")
     assert any("Quality:" in m.value for m in at.markdown)
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _titles(at: AppTest) -> list[str]:
+    return [c["layout"]["title"]["text"] for c in _charts(at)]
+
+
+def test_performance_page_shows_the_librarys_figures_and_moves_with_the_threshold() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page(str(page_file("performance"))).run()
+    _ok(at)
+    model, data = explain.load_example("breast_cancer")
+    perf = explain.performance(model, data)
+    metrics = _metrics(at)
+    assert metrics["Accuracy"] == f"{perf.accuracy:.1%}"
+    assert metrics["Balanced accuracy"] == f"{perf.balanced_accuracy:.1%}"
+    assert metrics["F1 (macro)"] == f"{perf.f1_macro:.1%}"
+    assert metrics["ROC AUC"] == f"{perf.roc_auc:.3f}" and metrics["Brier score"] == f"{perf.brier:.3f}"
+    low, high = perf.intervals["accuracy"]
+    assert f"95% interval {low:.1%} to {high:.1%}" in [c.value for c in at.caption]
+    titles = _titles(at)
+    assert titles[:3] == [f"Confusion matrix: accuracy {perf.accuracy:.1%}, balanced {perf.balanced_accuracy:.1%}",
+                          f"ROC curve: AUC {perf.roc_auc:.3f}",
+                          f"Precision-recall curve: average precision {perf.average_precision:.3f}"]
+    table = next(d.value for d in at.dataframe if "support" in d.value.columns)
+    assert table["support"].tolist() == perf.support.tolist()
+    assert [b.label for b in at.get("download_button")].count("Result (JSON)") == len(titles), "every figure"
+
+    counts = _charts(at)[0]["data"][0]["text"]
+    at.toggle(key="perf.normalize").set_value(True).run()
+    assert _charts(at)[0]["data"][0]["text"] != counts and "%" in _charts(at)[0]["data"][0]["text"][0][0]
+
+    f1 = _metrics(at)["F1 of benign"]
+    assert f1 == f"{perf.f1[1]:.3f}", "at 0.5: the largest output's F1"
+    at.slider(key="perf.threshold").set_value(0.9).run()
+    _ok(at)
+    there = explain.performance(model, data, threshold=0.9, bootstrap=0)
+    assert _metrics(at)["F1 of benign"] == f"{there.f1[1]:.3f}" != f1
+    assert _metrics(at)["Accuracy at this threshold"] == f"{there.accuracy:.3f}"
+    title = _titles(at)[-1]
+    assert title.startswith("Confusion matrix at 0.90 (shares of each true class)")
+    assert title.endswith(f"accuracy {there.accuracy:.1%}, balanced {there.balanced_accuracy:.1%}")
+    assert _charts(at)[-1]["data"][0]["customdata"] == json.loads(
+        explain.plots.confusion_matrix(there, normalize=True).to_json())["data"][0]["customdata"], "the same matrix"
+
+
+def test_performance_page_slices_flag_their_rows_and_a_bad_rule_shows_an_error() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page(str(page_file("performance"))).run()
+    _ok(at)
+    assert any("Write a rule" in i.value for i in at.info)
+    at.text_area(key="perf.rules").set_value("`mean radius` > 17\n`no such column` > 3\n\n`mean radius` <= 12").run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "no such column" in errors[0] and "The other rules ran" in errors[0]
+    model, data = explain.load_example("breast_cancer")
+    expected = explain.slices(model, data, ["`mean radius` > 17", "`mean radius` <= 12"]).table
+    shown = next(d.value for d in at.dataframe if "flagged" in d.value.columns)
+    assert shown.index.tolist() == ["`mean radius` > 17", "`mean radius` <= 12"]
+    assert shown["size"].tolist() == expected["size"].tolist()
+    assert _titles(at)[-1].startswith("Error rate by slice: 0 of 2 differ")
+    at.slider(key="perf.threshold").set_value(0.3).run()  # the page stays usable
+    assert not at.exception and len(at.error) == 1
+
+
+def test_performance_page_regression_shows_residuals() -> None:
+    at = _loaded("diabetes")
+    at.switch_page(str(page_file("performance"))).run()
+    _ok(at)
+    model, data = explain.load_example("diabetes")
+    perf = explain.performance(model, data)
+    metrics = _metrics(at)
+    assert metrics["R²"] == f"{perf.r2:.3f}" and metrics["MAE"] == f"{perf.mae:.4g}"
+    assert _titles(at) == [f"Residuals: R² {perf.r2:.3f}, MAE {perf.mae:.3g}, RMSE {perf.rmse:.3g}"]
+    assert not [s for s in at.slider if s.key == "perf.threshold"]
+
+
+def test_error_analysis_page_verdict_cohorts_drivers_and_a_row_on_the_saliency_page() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page(str(page_file("error_analysis"))).run()
+    _ok(at)
+    _click(at, "Run")
+    assert at.text[0].value.startswith("No cohort errs more than the rest beyond chance")
+    assert any("no cohort to look into" in i.value for i in at.info)
+
+    at.number_input(key="errors.min_size").set_value(10).run()
+    at.slider(key="errors.depth").set_value(2).run()
+    _click(at, "Run")
+    model, data = explain.load_example("breast_cancer")
+    result = explain.error_analysis(model, data, min_size=10, max_depth=2)
+    assert at.text[0].value.startswith(result.verdict()[:30].capitalize())
+    table = next(d.value for d in at.dataframe if "rule" in d.value.columns)
+    assert table["rule"].tolist() == [c.rule for c in result.cohorts] and len(table) >= 1
+    cohort = result.cohorts[0]
+    assert _metrics(at)["Rows"] == f"{cohort.size:,}" and _metrics(at)["Error rate"] == f"{cohort.error_rate:.1%}"
+    rows = next(d.value for d in at.dataframe if "right" in d.value.columns)
+    assert sorted(rows["row"]) == sorted(cohort.rows.tolist())
+    drivers = explain.cohort_drivers(model, data, cohort)
+    assert at.text[1].value == drivers.sentence[0].upper() + drivers.sentence[1:] + "."
+    titles = _titles(at)
+    assert titles[0].startswith("Error tree") and drivers.sentence in titles
+    assert titles[-1].startswith("error rate by ")
+    at.selectbox(key="errors.heat_b").set_value(at.selectbox(key="errors.heat_b").options[1]).run()
+    _ok(at)
+    assert " and " in _titles(at)[-1]
+    first = next(b for b in at.button if b.label.startswith("Row "))
+    row = int(first.label.split()[-1])
+    assert row == int(rows["row"].iloc[0]) and not rows["right"].iloc[0], "a mistake first"
+    first.click().run()
+    _ok(at)
+    assert at.title[0].value == "Saliency" and at.selectbox(key="saliency.row").value == row
+
+
+@pytest.mark.parametrize("name", ["digits", "sentiment"])
+def test_performance_and_error_analysis_pages_on_images_and_texts(name: str) -> None:
+    at = _loaded(name)
+    at.switch_page(str(page_file("performance"))).run()
+    _ok(at)
+    assert _titles(at)[0].startswith("Confusion matrix")
+    at.switch_page(str(page_file("error_analysis"))).run()
+    _click(at, "Run")
+    assert at.text[0].value.split()[0] in ("No", "Errors")

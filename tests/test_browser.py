@@ -2,7 +2,8 @@
 
 Uploads a .pt2 model and a CSV through the real file inputs, checks that the label
 column is inferred, visits every page, and checks that a second browser session sees
-none of the first one's data. Uses Debian's chromium (``playwright install`` cannot
+none of the first one's data; drives the Performance and Error analysis pages on an
+upload with a metadata column where the model was planted to fail. Uses Debian's chromium (``playwright install`` cannot
 download browsers here). Full-page screenshots go to tests/artifacts/ for a person to
 look at.
 """
@@ -31,7 +32,8 @@ LAUNCH_ARGS = [
 FEATURES = ["age", "income", "height", "weight", "score"]
 COLUMNS = ["age", "income", "diagnosis", "height", "weight", "score"]  # the label in the middle
 VIEWPORT = {"width": 1400, "height": 1000}
-PAGES = ["Home", "Saliency", "SHAP", "Attention", "Report", "Robustness", "Uncertainty", "Explanation quality"]
+PAGES = ["Home", "Performance", "Error analysis", "Saliency", "SHAP", "Attention", "Report", "Robustness",
+         "Uncertainty", "Explanation quality"]
 SERVER_PID = [0]
 
 pytestmark = [
@@ -46,6 +48,24 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path, what: str, seconds: float = 90) -> None:
+    """Wait until the Streamlit server ``proc`` at ``url`` answers its health check; fail the
+    test with the end of its log when it exits or does not answer in ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not answer in {seconds:.0f} s: {log_path.read_text()[-2000:]}")
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -65,19 +85,7 @@ def server() -> Iterator[str]:
     SERVER_PID[0] = proc.pid
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer in 90 s: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
+        wait_healthy(proc, url, log_path, "streamlit")
         yield url
     finally:
         proc.terminate()
@@ -378,5 +386,97 @@ def test_model_settings_correct_a_wrong_modality(
     shape = settings.get_by_test_id("stTextInput").filter(has_text="Input shape").get_by_role("textbox")
     assert shape.input_value() == "1, 8, 8", "the fields show what was read again"
     _shot(page, "8_model_settings_applied")
+    assert errors == [], errors
+    page.context.close()
+
+
+def test_performance_and_error_analysis_on_an_upload_with_metadata(
+    server: str, browser: sync_api.Browser, uploads: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The clinic table with a 'region' column the model does not take, whose 'east' rows
+    carry wrong labels in part: Home offers region as metadata; the Performance page
+    measures, moves with the threshold and slices by region (a bad rule shows an error and
+    the rest still shows); the Error analysis page finds the east cohort, shows its rows and
+    drivers, and opens one of its rows on the Saliency page. All in the upload's worker."""
+    import numpy as np
+    import pandas as pd
+
+    model_path, data_path = uploads
+    table = pd.read_csv(data_path)
+    rng = np.random.default_rng(0)
+    table["region"] = rng.choice(["north", "south", "east", "west"], size=len(table))
+    east = np.flatnonzero(table["region"].to_numpy() == "east")
+    flipped = rng.choice(east, size=int(0.45 * len(east)), replace=False)
+    table.loc[flipped, "diagnosis"] = table.loc[flipped, "diagnosis"].map({"sick": "healthy", "healthy": "sick"})
+    regions = tmp_path / "regions.csv"
+    table.to_csv(regions, index=False)
+
+    page, errors = _open(browser)
+    page.goto(server)
+    page.get_by_text("Nothing loaded yet").wait_for()
+    page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
+    inputs = page.locator('input[type="file"]')
+    inputs.first.wait_for(state="attached")
+    inputs.nth(0).set_input_files(str(model_path))
+    page.get_by_text("Read clinic.pt2").wait_for()
+    inputs.nth(1).set_input_files(str(regions))
+    metadata = page.get_by_test_id("stMultiSelect").filter(has_text="Metadata columns")
+    metadata.wait_for()
+    _idle(page)
+    assert page.get_by_test_id("stSelectbox").filter(has_text="Target column").get_by_role(
+        "combobox").input_value() == "diagnosis"
+    assert "region" in metadata.inner_text(), "preselected: the column the model does not take"
+    page.get_by_role("button", name="Load uploads").click()
+    page.get_by_text("Loaded the uploads.").wait_for()
+    page.get_by_text("Metadata, kept beside the features").wait_for()
+    _idle(page)
+    _no_errors(page)
+    _shot(page, "9_home_metadata")
+
+    _nav(page).get_by_text("Performance", exact=True).click()
+    page.get_by_role("heading", name="Performance", exact=True).wait_for()
+    page.get_by_test_id("stMetric").filter(has_text="Balanced accuracy").wait_for()
+    page.wait_for_selector(".js-plotly-plot >> nth=4")  # matrix, ROC, PR, threshold curve, matrix there
+    _idle(page)
+    _no_errors(page)
+    page.get_by_test_id("stMetric").filter(has_text="F1 of sick").wait_for()
+    page.get_by_test_id("stSlider").get_by_role("slider").focus()
+    for _ in range(30):
+        page.keyboard.press("ArrowRight")  # 0.5 -> 0.8
+    _idle(page)
+    assert page.get_by_test_id("stSlider").get_by_role("slider").input_value() == "0.8"  # an <input type=range>
+    page.get_by_text("Confusion matrix at 0.80").wait_for()  # the page ran again at the new threshold
+    # the figures at a threshold are checked against explain.performance(threshold=) in test_app_pages
+    rules = page.get_by_test_id("stTextArea").get_by_role("textbox")
+    rules.fill("region == 'east'\nregion == 'north'\n`no such column` > 1")
+    rules.press("Control+Enter")
+    page.get_by_text("there is no column 'no such column'").wait_for()
+    page.wait_for_selector(".js-plotly-plot >> nth=5")  # the slices' plot below the error
+    _idle(page)
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 1
+    assert page.locator(".js-plotly-plot").count() == 6
+    assert page.get_by_role("button", name="Result (JSON)").count() == 6, "every figure has its downloads"
+    _shot(page, "10_performance_threshold_and_slices")
+
+    _nav(page).get_by_text("Error analysis", exact=True).click()
+    page.get_by_role("heading", name="Error analysis", exact=True).wait_for()
+    _idle(page)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_test_id("stText").get_by_text("Errors concentrate in region").wait_for(timeout=120_000)
+    page.get_by_text("What drives the model in this cohort").wait_for()
+    page.wait_for_selector(".js-plotly-plot >> nth=3", timeout=120_000)  # tree, bars, drivers, heat map
+    _idle(page)
+    _no_errors(page)
+    cohort = page.get_by_test_id("stSelectbox").filter(has_text="Cohort").get_by_role("combobox").input_value()
+    assert cohort.startswith("1. region in {east}"), cohort
+    _shot(page, "11_error_analysis")
+    row = page.get_by_role("button", name=re.compile(r"^search Row \d+$|^Row \d+$")).first
+    number = int(re.findall(r"\d+", row.inner_text())[-1])
+    row.click()
+    page.get_by_role("heading", name="Saliency", exact=True).wait_for()
+    _idle(page)
+    chosen = page.get_by_test_id("stSelectbox").filter(has_text="Row to explain").get_by_role("combobox")
+    assert chosen.input_value().startswith(f"{number} ·"), chosen.input_value()
+    _no_errors(page)
     assert errors == [], errors
     page.context.close()

@@ -18,13 +18,23 @@ import subprocess
 import sys
 import sysconfig
 import time
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, _free_port, _idle, _nav, _no_errors, _open, _shot
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    LAUNCH_ARGS,
+    _free_port,
+    _idle,
+    _nav,
+    _no_errors,
+    _open,
+    _shot,
+    wait_healthy,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -121,19 +131,7 @@ def served(venv: Path, tmp_path: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     children: list[int] = []
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"explain app exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"explain app did not answer in 90 s: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
+        wait_healthy(proc, url, log_path, "explain app")
         children = _children(proc.pid)
         yield url
     finally:

@@ -23,17 +23,19 @@ checks both rules):
   (a chart with its data, shown with its downloads).
 - :mod:`~explain.app.lifecycle` (loading examples and uploads, the upload's worker and model
   settings; a new model releases the old one and its cached results) and
-  :mod:`~explain.app.compute` (the pages' cached computations).
+  :mod:`~explain.app.compute` (the pages' cached computations: explanations, the report,
+  performance, slices, error analysis, cohort drivers).
 - :mod:`~explain.app.widgets`: pickers, model settings, the summary of what is loaded.
-- the pages' own work, in this order: :mod:`~explain.app.saliency` and
-  :mod:`~explain.app.robust`, :mod:`~explain.app.sections`, :mod:`~explain.app.trust`,
-  :mod:`~explain.app.panels`.
+- the pages' own work, in this order: :mod:`~explain.app.saliency`, :mod:`~explain.app.robust`,
+  :mod:`~explain.app.diagnose` (Performance) and :mod:`~explain.app.cohorts` (Error analysis),
+  :mod:`~explain.app.sections`, :mod:`~explain.app.trust`, :mod:`~explain.app.panels`.
 - :mod:`~explain.app.pages`: one module per page, whose ``render()`` draws it.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "cache", "charts", "choices", "compute", "infer", "lifecycle", "navigation", "page", "pages", "panels",
-    "persist", "remote", "robust", "saliency", "sections", "tables", "tasks", "trust", "widgets",
+    "cache", "charts", "choices", "cohorts", "compute", "diagnose", "infer", "lifecycle", "navigation", "page",
+    "pages", "panels", "persist", "remote", "robust", "saliency", "scoreboard", "sections", "tables", "tasks",
+    "trust", "widgets",
 ]

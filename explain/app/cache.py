@@ -17,12 +17,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from explain.app import page
 from explain.core.dataset import Dataset
 
-__all__ = ["cached", "cancel", "forget", "rows_digest", "run_button", "was_cancelled"]
+__all__ = ["auto_run", "cached", "cancel", "forget", "rows_digest", "run_button", "was_cancelled"]
 
 CACHE, CANCELLED = "explain.cache", "explain.cancelled"
 CACHE_SIZE = 16  # results kept per session, least recently used dropped first
@@ -52,7 +53,7 @@ def cached(name: str, subset: Sequence[int] | None, label: str, run: Callable[..
     holder = st.empty()
     with holder.container():
         bar = st.progress(0.0, text=label)
-        st.button("Cancel", key=f"cancel-{entry[:12]}", on_click=cancel)
+        st.button("Cancel", key=f"cancel-{entry[:12]}", on_click=cancel, args=(name,))
     ok, result = page.guarded(model.value.call, run, part, progress=lambda f: bar.progress(float(f), text=label),
                               **(args or {}), **options)
     holder.empty()
@@ -72,8 +73,10 @@ def forget(fingerprint: str) -> None:
 
 
 def rows_digest(data: Dataset) -> str:
-    """A content hash of a dataset's inputs (its arrays, or its texts) and row ids: two rows
-    with the same values are still two rows, and results carry which one they explain."""
+    """A content hash of a dataset's inputs (its arrays, or its texts), row ids, labels and
+    metadata: two rows with the same values are still two rows, results carry which one
+    they explain, and a slice or cohort over a metadata column never reuses a result of
+    other metadata (or other labels)."""
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(data.rows, dtype=np.int64).tobytes())
     if data.x is not None:
@@ -81,22 +84,46 @@ def rows_digest(data: Dataset) -> str:
         h.update(np.ascontiguousarray(data.x).tobytes())
     else:
         h.update(json.dumps(data.texts).encode())
+    if data.y is not None:
+        h.update(b"labels" + str(np.asarray(data.y).dtype).encode() + np.ascontiguousarray(data.y).tobytes())
+        h.update(json.dumps(list(data.class_names or ())).encode())
+    if data.metadata is not None:
+        h.update(b"metadata" + json.dumps([str(c) for c in data.metadata.columns]).encode())
+        try:
+            h.update(pd.util.hash_pandas_object(data.metadata, index=False).to_numpy().tobytes())
+        except TypeError:  # values pandas cannot hash (lists, dicts): their text
+            h.update(data.metadata.astype(str).to_csv(index=False).encode())
     return h.hexdigest()
 
 
-def cancel() -> None:
-    """The Cancel button's callback."""
-    st.session_state[CANCELLED] = True
+def cancel(name: str = "") -> None:
+    """The Cancel button's callback: remembers which computation (``cached``'s name) was cancelled."""
+    st.session_state[CANCELLED] = name or True
 
 
-def was_cancelled() -> bool:
-    """True once after the user pressed Cancel during a computation."""
-    return bool(st.session_state.pop(CANCELLED, False))
+def was_cancelled(name: str | None = None) -> bool:
+    """True once after the user pressed Cancel during a computation (with ``name``: during
+    that computation only; another's Cancel is left for its own page section to see)."""
+    value = st.session_state.get(CANCELLED)
+    if not value or (name is not None and value is not True and value != name):
+        return False
+    del st.session_state[CANCELLED]
+    return True
 
 
-def run_button(label: str = "Run") -> bool:
-    """A page's primary button that starts its computation; after a Cancel, says so."""
+def run_button(label: str = "Run", name: str | None = None) -> bool:
+    """A page's primary button that starts its computation; after a Cancel (of ``name``,
+    or of any computation), says so."""
     pressed = st.button(label, type="primary")
-    if was_cancelled():
+    if was_cancelled(name):
         st.info(f"Cancelled. Press **{label}** to start again.")
     return pressed
+
+
+def auto_run(name: str, label: str) -> bool:
+    """Whether a computation that starts by itself (``cached``'s ``name``) may start now:
+    not right after its Cancel, when this says so and offers a button ``label`` instead."""
+    if not was_cancelled(name):
+        return True
+    st.info(f"Cancelled. Press **{label}** to start again.")
+    return st.button(label, type="primary", key=f"restart-{name}")

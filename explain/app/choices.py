@@ -1,5 +1,6 @@
 """What the package offers the pages' pickers: the bundled examples, attribution methods and
-their options, audit sections, SHAP algorithms, uncertainty and conformal methods.
+their options, audit sections, SHAP algorithms, uncertainty and conformal methods, the
+columns slices and error analysis can use.
 
 Pure functions (no streamlit): a page reaches the package only through :mod:`explain.app`,
 and the choices it offers come from here.
@@ -7,16 +8,21 @@ and the choices it offers come from here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import numpy as np
 
 import explain
 from explain.app.remote import SessionModel
 from explain.attribution.shapley import ALGORITHMS
 from explain.confidence.conformal_sets import CLASSIFICATION_METHODS, DEFAULT_METHODS, REGRESSION_METHODS
+from explain.core.dataset import Dataset
+from explain.diagnostics.mistakes import DERIVED
 
 __all__ = [
-    "audit_sections", "conformal_methods", "conv_layers", "examples", "method_info", "methods", "shap_algorithms",
-    "uncertainty_methods",
+    "audit_sections", "conformal_methods", "conv_layers", "error_columns", "example_rule", "examples", "method_info",
+    "methods", "shap_algorithms", "slice_columns", "uncertainty_methods",
 ]
 
 
@@ -67,3 +73,46 @@ def conformal_methods(task: str) -> tuple[list[str], str]:
     if task == "classification":
         return list(CLASSIFICATION_METHODS), DEFAULT_METHODS["classification"]
     return list(REGRESSION_METHODS), DEFAULT_METHODS["regression"]
+
+
+def _table_columns(data: Dataset) -> list[str]:
+    features = list(data.feature_names or ()) if data.modality == "tabular" and data.x is not None else []
+    return features + ([str(c) for c in data.metadata.columns] if data.metadata is not None else [])
+
+
+def error_columns(model: SessionModel, data: Dataset) -> list[str]:
+    """The columns :func:`explain.error_analysis` can search: a table's features, the
+    metadata, and the derived features (true and predicted class, confidence; text length).
+
+    Example:
+        >>> import torch
+        >>> model = SessionModel.local(explain.Model(torch.nn.Linear(2, 2), feature_names=["a", "b"]))
+        >>> error_columns(model, Dataset(np.zeros((3, 2)), np.zeros(3, dtype=int), feature_names=["a", "b"]))
+        ['a', 'b', 'true class', 'predicted class', 'confidence']
+    """
+    derived = ["true class", "predicted class", "confidence"] if model.task == "classification" else \
+        ["true value", "prediction"]
+    derived += ["length (tokens)", "length (words)"] if data.texts is not None else []
+    return _table_columns(data) + [d for d in derived if d in DERIVED]
+
+
+def slice_columns(model: SessionModel, data: Dataset) -> list[str]:
+    """The columns a slice rule can name (:func:`explain.slices`)."""
+    derived = ["true_class", "predicted_class"] if model.task == "classification" else []
+    return _table_columns(data) + derived + (["length"] if data.texts is not None else [])
+
+
+def example_rule(data: Dataset) -> str:
+    """A slice rule that fits ``data``, to show how one is written.
+
+    Example:
+        >>> example_rule(Dataset(np.array([[1.0], [3.0]]), np.zeros(2, dtype=int), feature_names=["mean radius"]))
+        '`mean radius` > 2'
+    """
+    if data.texts is not None:
+        return "length > 50"
+    if data.x is None or data.x.ndim != 2 or not data.feature_names:
+        return "true_class == 'cat'"
+    name = data.feature_names[0]
+    written = name if re.fullmatch(r"[A-Za-z_]\w*", name) else f"`{name}`"
+    return f"{written} > {float(np.nanmedian(data.x[:, 0])):.4g}"

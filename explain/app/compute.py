@@ -1,4 +1,5 @@
-"""The cached computations of the pages: attributions, SHAP values, attention, the report.
+"""The cached computations of the pages: attributions, SHAP values, attention, the report,
+performance, slices, error analysis and what drives the model in a cohort.
 
 Each goes through the one funnel, :func:`explain.app.cache.cached`: kept in the session's
 cache under a content hash of the model, the rows and the options, so switching pages never
@@ -7,16 +8,20 @@ recomputes; long work shows a progress bar saying what runs and can be cancelled
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 import explain
 from explain.app import page, tables, tasks
 from explain.app.cache import cached, rows_digest
 from explain.attribution.attributions import default_background
-from explain.results import Attribution
+from explain.results import Attribution, Cohort, CohortDrivers, ErrorAnalysis, Performance, SliceMetrics
 
-__all__ = ["attribution", "shap_values", "attention_maps", "audit_report"]
+__all__ = ["attribution", "shap_values", "attention_maps", "audit_report", "performance", "slices", "error_analysis",
+           "cohort_drivers"]
 
 def attribution(
     method: str, rows: Sequence[int], *, compute: bool = True, label: str | None = None, **options: Any
@@ -63,3 +68,33 @@ def audit_report(sections: list[str], rows: int, *, compute: bool) -> Any:
     """The audit of the whole dataset (explanation sections on ``rows`` examples)."""
     return cached("audit", None, f"audit: {', '.join(sections)}…", tasks.audit, compute=compute,
                   sections=sections, rows=rows)
+
+
+def performance(*, compute: bool) -> Performance | None:
+    """The model's performance on every labelled row of the dataset (bootstrap intervals)."""
+    _, data = page.current()
+    return cached("performance", None, f"measuring the model on {len(data):,} rows…", tasks.performance,
+                  compute=compute)
+
+
+def slices(rules: Sequence[str]) -> tuple[SliceMetrics | None, dict[str, str]] | None:
+    """The slices of ``rules`` and the error of each rule that cannot be read."""
+    what = f"{len(rules)} slice" + ("s" if len(rules) != 1 else "")
+    return cached("slices", None, f"measuring {what}…", tasks.slices, compute=True, rules=list(rules))
+
+
+def error_analysis(*, compute: bool, max_depth: int, min_size: int | None,
+                   features: Sequence[str] | None) -> ErrorAnalysis | None:
+    """The cohorts where the model errs most (the tree over ``features``; None: all)."""
+    return cached("error_analysis", None, f"searching for the cohorts where the model errs (depth {max_depth})…",
+                  tasks.error_analysis, compute=compute, max_depth=int(max_depth),
+                  min_size=None if min_size is None else int(min_size), features=list(features) if features else None)
+
+
+def cohort_drivers(cohort: Cohort, method: str) -> CohortDrivers | None:
+    """Mean |attribution| of each feature in ``cohort`` against the other rows (computed now
+    unless cached)."""
+    rows = hashlib.sha256(np.ascontiguousarray(cohort.rows, dtype=np.int64).tobytes()).hexdigest()
+    return cached("cohort_drivers", None, f"{method} in the cohort {cohort.rule} and elsewhere…",
+                  tasks.cohort_drivers, compute=True, args={"cohort": cohort}, key={"rule": cohort.rule, "rows": rows},
+                  method=method)

@@ -1,4 +1,5 @@
-"""Infer how an uploaded table fits a model: which column is the label, which holds the texts.
+"""Infer how an uploaded table fits a model: which column is the label, which holds the texts,
+which are metadata (columns the model does not take).
 
 Pure functions (no streamlit), so they are unit-tested without a browser. The Home page
 reads only the head of an upload (:func:`read_header`), guesses with :func:`guess_columns`
@@ -12,31 +13,41 @@ Example:
     >>> g = guess_columns(header)
     >>> g.text, g.target
     ('review', 'stars')
+    >>> header = Header(("age", "region", "sick"), ("number", "category", "category"),
+    ...                 (("",), ("north", "south"), ("no", "yes")))
+    >>> guess_columns(header, feature_names=["age"], class_names=["no", "yes"]).target
+    'sick'
+    >>> metadata_columns(header, "sick", None, feature_names=["age"])
+    (['age', 'region'], ['region'])
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["Guess", "Header", "LABEL_NAMES", "guess_columns", "read_header"]
+__all__ = ["Guess", "Header", "LABEL_NAMES", "guess_columns", "metadata_columns", "read_header"]
 
 LABEL_NAMES = ("label", "labels", "target", "targets", "class", "classes", "y", "outcome")
 HEAD_BYTES = 1 << 20  # read at most this much of a CSV to find its columns
 HEAD_ROWS = 200
+LEVELS = 50  # distinct values kept of each non-number column (to match class names)
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
 
 
 @dataclass(frozen=True)
 class Header:
     """The columns of a table and the kind of each: ``"number"``, ``"category"`` (short
-    strings) or ``"text"`` (mostly strings with spaces: sentences)."""
+    strings) or ``"text"`` (mostly strings with spaces: sentences); ``levels``: the
+    distinct values seen in each category column (at most :data:`LEVELS`; empty for the
+    others, and for all when not read)."""
 
     columns: tuple[str, ...]
     kinds: tuple[str, ...]
+    levels: tuple[tuple[str, ...], ...] = field(default=(), compare=False)
 
     def of(self, kind: str) -> list[str]:
         return [c for c, k in zip(self.columns, self.kinds) if k == kind]
@@ -80,7 +91,9 @@ def read_header(data: bytes) -> Header | None:
     if frame is None or frame.shape[1] == 0:
         return None
     columns = tuple(str(c) for c in frame.columns)
-    return Header(columns, tuple(_kind(frame[c]) for c in frame.columns))
+    kinds = tuple(_kind(frame.iloc[:, j]) for j in range(frame.shape[1]))
+    levels = tuple(_levels(frame.iloc[:, j]) if kind == "category" else () for j, kind in enumerate(kinds))
+    return Header(columns, kinds, levels)
 
 
 def _csv_head(data: bytes) -> pd.DataFrame | None:
@@ -122,6 +135,12 @@ def _kind(column: pd.Series) -> str:
     return "text" if present.str.contains(r"\s").mean() > 0.5 else "category"
 
 
+def _levels(column: pd.Series) -> tuple[str, ...]:
+    text = column.astype(str).str.strip()
+    present = text[~text.str.lower().isin(_MISSING)]
+    return tuple(present.drop_duplicates().head(LEVELS + 1))
+
+
 def _named(columns: Sequence[str]) -> str | None:
     """The first column named like a label (label, target, class, y, outcome)."""
     by_name = {c.strip().lower(): c for c in reversed(list(columns))}
@@ -136,11 +155,19 @@ def _quote(names: Sequence[str], limit: int = 4) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _best(header: Header, candidates: Sequence[str]) -> tuple[str | None, str]:
-    """The likeliest label among ``candidates`` and why: a label-like name, else the one
-    non-numeric column (features must be numbers), else the last column."""
+def _best(header: Header, candidates: Sequence[str],
+          class_names: Sequence[str] | None = None) -> tuple[str | None, str]:
+    """The likeliest label among ``candidates`` and why: the one column whose values are the
+    model's class names, else a label-like name, else the one non-numeric column (features
+    must be numbers), else the last column."""
     if not candidates:
         return None, ""
+    classes = {str(c) for c in class_names or ()}
+    if classes and len(header.levels) == len(header.columns):
+        levels = dict(zip(header.columns, header.levels))
+        matching = [c for c in candidates if levels.get(c) and len(levels[c]) <= LEVELS and set(levels[c]) <= classes]
+        if len(matching) == 1:
+            return matching[0], f"{matching[0]!r} holds the model's class names"
     named = _named(candidates)
     if named is not None:
         return named, f"{named!r} is named like a label"
@@ -156,6 +183,7 @@ def guess_columns(
     n_features: int | None = None,
     feature_names: Sequence[str] | None = None,
     modality: str | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> Guess:
     """Guess the label column (and the text column) of a table for a model.
 
@@ -165,6 +193,8 @@ def guess_columns(
         feature_names: the model's feature names, where it has them: the label is then
             the column that is not among them.
         modality: the model's modality (``"text"`` makes the text column the input).
+        class_names: the model's class names, where it has them: a column holding
+            them is the label.
 
     Example:
         >>> h = Header(("age", "income", "id", "y"), ("number",) * 4)
@@ -176,31 +206,31 @@ def guess_columns(
     columns = list(header.columns)
     texts = header.of("text")
     if texts and (modality == "text" or (modality != "image" and not n_features and not feature_names)):
-        return _guess_text(header, texts)
+        return _guess_text(header, texts, class_names)
     if feature_names:
-        guess = _by_names(header, list(feature_names))
+        guess = _by_names(header, list(feature_names), class_names)
         if guess is not None:
             return guess
     if n_features:
-        return _by_count(header, n_features)
-    pick, why = _best(header, [c for c in columns if _named([c]) or c not in header.of("number")])
+        return _by_count(header, n_features, class_names)
+    pick, why = _best(header, [c for c in columns if _named([c]) or c not in header.of("number")], class_names)
     if pick is None:
         return Guess(None, None, "No column looks like a label; choose one if the table has labels.", False)
     return Guess(pick, None, f"{why}; the other columns are the features.", False)
 
 
-def _guess_text(header: Header, texts: list[str]) -> Guess:
+def _guess_text(header: Header, texts: list[str], class_names: Sequence[str] | None) -> Guess:
     text = next((c for c in texts if c.strip().lower() in ("text", "sentence", "review")), texts[0])
     others = [c for c in header.columns if c != text]
     if not others:
         return Guess(None, text, f"{text!r} holds the texts; there is no label column.", True)
     if len(others) == 1:
         return Guess(others[0], text, f"{text!r} holds the texts, so {others[0]!r} is the label.", True)
-    pick, why = _best(header, others)
-    return Guess(pick, text, f"{text!r} holds the texts; {why}.", False)
+    pick, why = _best(header, others, class_names)
+    return Guess(pick, text, f"{text!r} holds the texts; {why}; the others can be kept as metadata.", False)
 
 
-def _by_names(header: Header, names: list[str]) -> Guess | None:
+def _by_names(header: Header, names: list[str], class_names: Sequence[str] | None) -> Guess | None:
     columns = list(header.columns)
     missing = [n for n in names if n not in columns]
     if missing:
@@ -213,18 +243,18 @@ def _by_names(header: Header, names: list[str]) -> Guess | None:
         return Guess(
             extra[0], None, f"{extra[0]!r} is the only column that is not one of the model's {n} features.", True
         )
-    pick, why = _best(header, extra)
+    pick, why = _best(header, extra, class_names)
     return Guess(
         pick, None,
         f"{len(extra)} columns are not among the model's features ({_quote(extra)}); {why}. "
-        "The others would be read as features too, so the model may not fit.", False,
+        "The others are offered as metadata.", False,
     )
 
 
-def _by_count(header: Header, n: int) -> Guess:
+def _by_count(header: Header, n: int, class_names: Sequence[str] | None) -> Guess:
     columns = list(header.columns)
     if len(columns) == n + 1:
-        pick, why = _best(header, columns)
+        pick, why = _best(header, columns, class_names)
         certain = _named(columns) is not None or len([c for c in columns if c not in header.of("number")]) == 1
         return Guess(
             pick, None,
@@ -233,11 +263,42 @@ def _by_count(header: Header, n: int) -> Guess:
         )
     if len(columns) == n:
         return Guess(None, None, f"The table has exactly the model's {n} features: no label column.", True)
-    pick, why = _best(header, [c for c in columns if _named([c]) or c not in header.of("number")])
+    pick, why = _best(header, [c for c in columns if _named([c]) or c not in header.of("number")], class_names)
     return Guess(
         pick, None,
         f"The model takes {n} features but the table has {len(columns)} columns"
         + (f"; {why}" if pick else "")
-        + ". Choose the label column; the other columns must be the model's features.",
+        + ". Choose the label column, and as metadata the columns that are not the model's features.",
         False,
     )
+
+
+def metadata_columns(
+    header: Header,
+    target: str | None,
+    text: str | None,
+    *,
+    n_features: int | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """The columns that can be kept as metadata (all but the label and the text column) and
+    those the model does not take, to preselect: for a text model every other column; for
+    a model with feature names the columns not among them; else the columns that are not
+    numbers (features must be numbers), where the model takes fewer columns than remain.
+
+    Example:
+        >>> h = Header(("f1", "site", "f2", "y"), ("number", "category", "number", "number"))
+        >>> metadata_columns(h, "y", None, n_features=2)
+        (['f1', 'site', 'f2'], ['site'])
+        >>> metadata_columns(Header(("review", "stars", "shop"), ("text", "number", "category")), "stars", "review")
+        (['shop'], ['shop'])
+    """
+    options = [c for c in header.columns if c not in (target, text)]
+    if text is not None:
+        return options, list(options)
+    if feature_names and all(n in header.columns for n in feature_names):
+        return options, [c for c in options if c not in feature_names]
+    words = [c for c in options if c not in header.of("number")]
+    if n_features is not None and len(options) <= n_features:
+        return options, []
+    return options, words

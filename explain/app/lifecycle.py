@@ -134,15 +134,19 @@ def guess_columns(data_file: Any, model: SessionModel | None) -> tuple[infer.Hea
     if model is None:
         return header, infer.guess_columns(header)
     return header, infer.guess_columns(
-        header, n_features=model.n_features, feature_names=model.feature_names, modality=model.modality
+        header, n_features=model.n_features, feature_names=model.feature_names, modality=model.modality,
+        class_names=model.class_names,
     )
 
 
-def load_uploads(model_file: Any, data_file: Any, target: str | None, text: str | None = None) -> bool:
+def load_uploads(model_file: Any, data_file: Any, target: str | None, text: str | None = None,
+                 metadata: list[str] | None = None) -> bool:
     """Load uploaded files (Streamlit ``UploadedFile`` or any file-like object) into the session.
 
     Either may be None: the one given replaces what is loaded, the other stays. When the
-    new pair does not fit together, nothing changes and the error is shown.
+    new pair does not fit together, nothing changes and the error is shown. ``metadata``:
+    columns of the table kept beside the features (``Dataset.metadata``), never given to
+    the model. The dataset's fingerprint covers the file and how it was read.
     """
     model, data = page.held()
     with st.spinner("Reading the uploads…"):
@@ -154,13 +158,17 @@ def load_uploads(model_file: Any, data_file: Any, target: str | None, text: str 
                 return False
         if data_file is not None:
             target = (target or "").strip() or None
+            text = text if text and text != target else None
+            metadata = [m for m in metadata or [] if m not in (target, text)]
             ok, value = page.guarded(
-                explain.load_dataset, data_file, target=target,
-                text=text if text and text != target else None, context="Dataset",
+                explain.load_dataset, data_file, target=target, text=text, metadata=metadata or None,
+                context="Dataset",
             )
             if not ok:
                 return False
-            data = Held(value, _bytes_digest(data_file), _name(data_file, "uploaded dataset"))
+            how = json.dumps({"target": target, "text": text, "metadata": metadata})
+            fingerprint = hashlib.sha256((_bytes_digest(data_file) + how).encode()).hexdigest()
+            data = Held(value, fingerprint, _name(data_file, "uploaded dataset"))
     return _accept(model, data)
 
 

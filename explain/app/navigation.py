@@ -21,6 +21,8 @@ FOLDER = Path(__file__).resolve().parent / "pages"
 # file stem in explain/app/pages/ -> title in the sidebar (the URL is the title, "_" for " ")
 PAGES = {
     "home": "Home",
+    "performance": "Performance",
+    "error_analysis": "Error analysis",
     "saliency": "Saliency",
     "shap": "SHAP",
     "attention": "Attention",

@@ -14,10 +14,10 @@ import explain
 from explain.core.dataset import Dataset
 from explain.core.model import Model
 from explain.diagnostics import scoring as _scoring
-from explain.errors import DataError
+from explain.errors import DataError, InputError
 
 __all__ = ["attribute", "shap_values", "attention", "audit", "section", "robustness", "quick_quality",
-           "full_quality", "sanity", "score"]
+           "full_quality", "sanity", "score", "performance", "slices", "error_analysis", "cohort_drivers"]
 
 Progress = Callable[[float], None]
 SCORE_ROWS = 10_000  # accuracy / R² on at most this many rows, at load time
@@ -87,3 +87,35 @@ def score(model: Model, data: Dataset, *, progress: Progress) -> dict[str, Any] 
         progress(1.0)
     return {"name": result.name, "value": result.value, "text": result.text, "rows": result.rows,
             "note": None, "mapping": result.mapping}
+
+
+def performance(model: Model, data: Dataset, *, progress: Progress, **options: Any) -> Any:
+    return explain.performance(model, data, progress=progress, **options)
+
+
+def slices(model: Model, data: Dataset, *, progress: Progress, rules: list[str]) -> tuple[Any, dict[str, str]]:
+    """``explain.slices`` over the rules that can be read, and the message of each that
+    cannot: ``(SliceMetrics or None, {rule: error})``. A rule that does not parse fails
+    before the model runs, so leaving it out costs nothing."""
+    good, bad = list(rules), {}
+    while good:
+        try:
+            return explain.slices(model, data, good, progress=progress), bad
+        except InputError as err:
+            culprit = next((rule for rule in good if repr(rule) in str(err)), None)
+            if culprit is None:  # not about one rule: say it as it is
+                raise
+            bad[culprit] = str(err)
+            good.remove(culprit)
+    return None, bad
+
+
+def error_analysis(model: Model, data: Dataset, *, progress: Progress, **options: Any) -> Any:
+    return explain.error_analysis(model, data, progress=progress, **options)
+
+
+def cohort_drivers(model: Model, data: Dataset, *, progress: Progress, cohort: Any, method: str) -> Any:
+    """What drives the model in ``cohort`` (of an error analysis of ``data``) against the other rows."""
+    drivers = explain.cohort_drivers(model, data, cohort, method=method)
+    progress(1.0)
+    return drivers

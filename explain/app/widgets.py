@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explain.app import choices, lifecycle, page, tables
+from explain.app import choices, infer, lifecycle, page, tables
 from explain.app.page import Held
 from explain.app.persist import kept
 from explain.core.dataset import Dataset
@@ -206,28 +206,40 @@ def _differs(value: Any, read: Any) -> bool:
     return value != read
 
 
-def column_picker(data_file: Any, model: Held | None) -> tuple[str | None, str | None]:
-    """For an uploaded table: the label column, preselected as inferred, and the text column.
+def column_picker(data_file: Any, model: Held | None) -> tuple[str | None, str | None, list[str]]:
+    """For an uploaded table: the label column, preselected as inferred, the text column,
+    and the metadata columns (those the model does not take, preselected).
 
-    Returns ``(target, text)``; ``(None, None)`` for files that carry their labels (NPZ, zips).
+    Returns ``(target, text, metadata)``; ``(None, None, [])`` for files that carry their
+    labels (NPZ, zips).
     """
     header, guess = lifecycle.guess_columns(data_file, model.value if model else None)
     if data_file is None:
-        return None, None
+        return None, None, []
     if header is None or guess is None:
         st.caption("Not a table: labels come with the file (NPZ arrays, or one folder per class in a zip).")
-        return None, None
+        return None, None, []
     options = [NO_LABELS, *header.columns]
     owner = model.fingerprint[:12] if model else "none"
+    file_key = getattr(data_file, "file_id", "")
     choice = st.selectbox(
         "Target column", options, index=options.index(guess.target or NO_LABELS),
-        key=f"home.target.{getattr(data_file, 'file_id', '')}.{owner}",
-        help="The column with the labels; every other column is an input.",
+        key=f"home.target.{file_key}.{owner}",
+        help="The column with the labels; every other column is an input, or metadata.",
     )
     st.caption(("Inferred: " if guess.certain else "Best guess, please check: ") + guess.reason)
     if guess.text:
         st.caption(f"The texts are in the column {guess.text!r}.")
-    return (None if choice == NO_LABELS else choice), guess.text
+    target = None if choice == NO_LABELS else choice
+    info = model.value if model else None
+    offered, extra = infer.metadata_columns(header, target, guess.text, n_features=info.n_features if info else None,
+                                            feature_names=info.feature_names if info else None)
+    metadata = st.multiselect(
+        "Metadata columns", offered, default=extra, key=f"home.metadata.{file_key}.{owner}.{target}",
+        placeholder="none", help="Columns kept beside the features and never given to the model (sex, region, "
+        "site, …): slices and error analysis can use them. Preselected: the columns the model does not take.",
+    )
+    return target, guess.text, list(metadata)
 
 
 # --- the home page's summary -----------------------------------------------------------------
@@ -289,11 +301,17 @@ def _show_data(held: Held) -> None:
         cols[3].metric("Features", info["features"])
     elif "example_shape" in info:
         cols[3].metric("Image size", "×".join(str(s) for s in info["example_shape"]))
+    if data.metadata is not None:
+        st.caption(f"Metadata, kept beside the features and never given to the model: "
+                   f"{_brief([str(c) for c in data.metadata.columns], 10)}. Slices and error analysis can use them.")
     left, right = st.columns([3, 2])
     labels = data.labels
     if data.x is not None and data.modality == "tabular":
-        left.caption("First rows")
-        left.dataframe(pd.DataFrame(data.x[:5], columns=list(data.feature_names or ())))
+        left.caption("First rows" + (" (then the metadata)" if data.metadata is not None else ""))
+        first = pd.DataFrame(data.x[:5], columns=list(data.feature_names or ()))
+        if data.metadata is not None:
+            first = first.join(data.metadata.iloc[:5].reset_index(drop=True), rsuffix=" (metadata)")
+        left.dataframe(first)
     elif data.x is not None and data.modality == "image":
         left.caption("First images" + (", with their labels" if labels else ""))
         left.image([_thumbnail(img) for img in data.x[:8]], width=56,

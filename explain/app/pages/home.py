@@ -17,7 +17,7 @@ def render() -> None:
     st.title("explain")
     st.write(
         "Explain and audit a PyTorch model: load a model and a dataset here, then open a page "
-        "on the left (Saliency, …)."
+        "on the left (Performance, Error analysis, Saliency, …)."
     )
 
     source = kept(
@@ -55,10 +55,10 @@ def render() -> None:
                 "Dataset", key="home.data_file",
                 help="CSV or Parquet table, text CSV, .npz arrays, or a .zip of images in class folders.",
             )
-            target, text = widgets.column_picker(data_file, pending if model_file else page.held()[0])
+            target, text, metadata = widgets.column_picker(data_file, pending if model_file else page.held()[0])
         ready = (model_file is None or pending is not None) and (model_file or data_file) is not None
         if st.button("Load uploads", type="primary", disabled=not ready):
-            if lifecycle.load_uploads(model_file, data_file, target, text):
+            if lifecycle.load_uploads(model_file, data_file, target, text, metadata):
                 st.success("Loaded the uploads.")
 
     st.divider()
@@ -68,7 +68,10 @@ def render() -> None:
     else:
         widgets.show_summary()
         if model is not None and data is not None:
-            st.page_link(navigation.page("saliency"), label="Explain it: Saliency", icon=":material/arrow_forward:")
+            with st.container(horizontal=True):
+                st.page_link(navigation.page("performance"), label="How well it does: Performance",
+                             icon=":material/arrow_forward:")
+                st.page_link(navigation.page("saliency"), label="Explain it: Saliency", icon=":material/arrow_forward:")
 
 
 if __name__ == "__main__":  # run by Streamlit as a page of the navigation
