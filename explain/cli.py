@@ -27,6 +27,8 @@ EPILOG = """examples:
   explain audit model.pt2 holdout.csv --target label --out report.html --json report.json --fail-if 'accuracy<0.9'
   explain audit model.pt2 holdout.csv --target label --slice 'age > 60' --slice "region == 'north'" \
       --fail-if 'performance.balanced_accuracy<0.8' --fail-if 'performance.worst_cohort_error>0.3'
+  explain audit model.pt2 holdout.csv --target label --metadata sex region --sensitive sex \
+      --fail-if 'fairness.demographic_parity_difference>0.1' --fail-if 'fairness.equalized_odds_difference>0.1'
   explain app                      # the dashboard (needs: pip install "explain-torch[app]")
   explain app --server.port 8600 --server.address 127.0.0.1
 
@@ -73,11 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--metadata", nargs="+", metavar="COLUMN",
                        help="columns of the table kept beside the features, never given to the model; the error "
                             "analysis and --slice rules can use them (e.g. --metadata region sex)")
+    audit.add_argument("--sensitive", nargs="+", metavar="COLUMN",
+                       help="fairness: compare the model between the groups of these columns (metadata or "
+                            "features; several make intersectional groups), e.g. --metadata sex --sensitive sex; "
+                            "without it the fairness section is skipped")
+    audit.add_argument("--positive", metavar="CLASS",
+                       help="fairness: the favourable class (needed for more than two classes; default: the "
+                            "second of two)")
     audit.add_argument("--out", default="report.html", help="HTML report path (default report.html)")
     audit.add_argument("--json", help="also write the JSON report here")
     audit.add_argument("--sections", nargs="+", metavar="SECTION",
-                       help="sections to run (default: all): performance saliency shap attention quality "
-                            "robustness uncertainty")
+                       help="sections to run (default: all): performance fairness saliency shap attention "
+                            "quality robustness uncertainty")
     audit.add_argument("--rows", type=int, default=100, help="examples the explanation sections explain")
     audit.add_argument("--seed", type=int, default=0)
     audit.add_argument("--epsilons", type=float, nargs="+", metavar="EPS",
@@ -103,8 +112,12 @@ def _parser() -> argparse.ArgumentParser:
                             "(regression), performance.cohorts_found, performance.worst_cohort_error (the highest "
                             "error rate, or mean absolute error, of a cohort that errs beyond chance; the overall "
                             "one when none does), performance.slices_flagged (with --slice: slices that differ from "
-                            "the rest beyond chance, either way); the JSON report "
-                            "lists every metric")
+                            "the rest beyond chance, either way). Fairness gates (with --sensitive): "
+                            "fairness.demographic_parity_difference, .demographic_parity_ratio, "
+                            ".equalized_odds_difference, .equalized_odds_ratio, .equal_opportunity_difference "
+                            "(classifiers), fairness.mean_prediction_gap, .mean_label_gap, .mae_gap (regression), "
+                            "fairness.flip_rate (the share of decisions that change with a sensitive input alone); "
+                            "the JSON report lists every metric")
     return parser
 
 
@@ -191,7 +204,7 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
 
     result = audit(model, data, sections=args.sections, rows=args.rows, seed=args.seed, progress=progress,
                    epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha, slices=args.slices,
-                   backend=get_backend(args.backend, args.address))
+                   sensitive=args.sensitive, positive=args.positive, backend=get_backend(args.backend, args.address))
     result.to_html(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     if args.json:

@@ -161,3 +161,55 @@ def test_audit_help_lists_the_performance_gates() -> None:
     for text in ("--slice RULE", "--metadata COLUMN", "performance.worst_cohort_error", "performance.cohorts_found",
                  ".balanced_accuracy", "performance.r2"):
         assert text in flat, text
+
+
+def _biased_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A .pt2 credit model on income alone and a CSV where group 'b' earns less (labels
+    independent of the group): 'group' is metadata the model never sees, and the
+    selection rate differs between the groups."""
+    rng = np.random.default_rng(2)
+    n = 1200
+    group = rng.choice(["a", "b"], n)
+    income = np.clip(rng.normal(np.where(group == "a", 0.6, 0.4), 0.2), 0, 1).astype(np.float32)
+    truth = (rng.random(n) < 0.5).astype(int)
+    net = torch.nn.Linear(1, 2)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[0.0], [8.0]]))
+        net.bias.copy_(torch.tensor([0.0, -4.0]))  # "grant" where income > 0.5
+    explain.save_model(net, tmp_path / "credit.pt2", torch.zeros(2, 1), feature_names=["income"],
+                       class_names=["deny", "grant"])
+    lines = ["income,group,label"] + [f"{a:.4f},{g},{['deny', 'grant'][t]}" for a, g, t in zip(income, group, truth)]
+    (tmp_path / "credit.csv").write_text("\n".join(lines))
+    return tmp_path / "credit.pt2", tmp_path / "credit.csv"
+
+
+def test_audit_gates_on_fairness_with_sensitive_metadata(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, data = _biased_files(tmp_path)
+    base = ["audit", str(model), str(data), "--target", "label", "--metadata", "group", "--sections", "fairness",
+            "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "r.json")]
+    assert main([*base, "--sensitive", "group", "--fail-if", "fairness.demographic_parity_difference>0.2",
+                 "--fail-if", "fairness.demographic_parity_ratio<0.1"]) == 1
+    captured = capsys.readouterr()
+    assert "gate failed: fairness.demographic_parity_difference" in captured.err and "ratio" not in captured.err
+    assert "- selection rate " in captured.out and "beyond what chance allows on these counts" in captured.out
+    report = json.loads((tmp_path / "r.json").read_text())
+    fairness = report["sections"][0]["results"]["fairness"]
+    gap = report["metrics"]["fairness.demographic_parity_difference"]
+    assert gap == pytest.approx(fairness["disparities"]["demographic_parity_difference"]) and gap > 0.3
+    assert [r["group"] for r in fairness["by_group"]] == ["a", "b"] and fairness["flips"] is None
+    assert main([*base, "--sensitive", "group", "--fail-if", "fairness.demographic_parity_difference>0.9"]) == 0
+    capsys.readouterr()
+    assert main([*base]) == 0  # no --sensitive: the section says why it did not run
+    assert "no sensitive columns were named" in json.loads((tmp_path / "r.json").read_text())["sections"][0]["reason"]
+    assert main([*base, "--fail-if", "fairness.demographic_parity_difference>0.2"]) == 2  # a gate not measured
+    assert "which this audit did not measure" in capsys.readouterr().err
+
+
+def test_audit_help_lists_the_fairness_gates() -> None:
+    out = subprocess.run([sys.executable, "-m", "explain", "audit", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    flat = " ".join(out.split())
+    for text in ("--sensitive COLUMN [COLUMN ...]", "--positive CLASS", "fairness.demographic_parity_difference",
+                 ".demographic_parity_ratio", ".equalized_odds_difference", ".equalized_odds_ratio",
+                 ".equal_opportunity_difference", "fairness.flip_rate", ".mae_gap"):
+        assert text in flat, text

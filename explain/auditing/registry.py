@@ -9,7 +9,7 @@ report writes :func:`section_dict`.
 Example:
     >>> from explain.auditing.registry import SECTIONS, audit_sections, declared
     >>> audit_sections()[:3], declared("shap").title
-    (['performance', 'saliency', 'shap'], 'SHAP values')
+    (['performance', 'fairness', 'saliency'], 'SHAP values')
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from explain.auditing.common import Section, SectionSpec
 from explain.auditing.sections import (
     attention,
+    fairness,
     performance,
     quality,
     robustness,
@@ -36,6 +37,7 @@ __all__ = ["SECTIONS", "audit_sections", "declared", "register", "section_figure
 # the sections by name, in report order
 SECTIONS: dict[str, SectionSpec] = {spec.name: spec for spec in (
     performance.SECTION,
+    fairness.SECTION,
     saliency.SECTION,
     shap.SECTION,
     attention.SECTION,
@@ -50,7 +52,7 @@ def audit_sections() -> list[str]:
 
     Example:
         >>> audit_sections()
-        ['performance', 'saliency', 'shap', 'attention', 'quality', 'robustness', 'uncertainty']
+        ['performance', 'fairness', 'saliency', 'shap', 'attention', 'quality', 'robustness', 'uncertainty']
     """
     return list(SECTIONS)
 

@@ -54,7 +54,9 @@ def audit(
             calibration and conformal prediction on Ray actors; the same numbers).
         **options: per-section options, e.g. ``saliency_method="deeplift"``, or
             ``slices=["age > 60", ...]`` (rules of :func:`explain.slices`, measured in the
-            performance section).
+            performance section), ``sensitive=["sex"]`` (columns whose groups the fairness
+            section compares; without it that section is skipped) and ``positive=`` (the
+            favourable class of a classifier with more than two classes).
 
     Example:
         >>> import explain
