@@ -44,6 +44,7 @@ from explain.errors import (
 from explain.loading.catalog import examples, load_example
 from explain.loading.files import load_dataset, load_model, save_model, shared_mode
 from explain.quality.measures import agreement, evaluate, sanity_check, verdict
+from explain.recourse.finding import counterfactuals
 from explain.results import (
     AccumulatedEffects,
     Agreement,
@@ -52,6 +53,7 @@ from explain.results import (
     Calibration,
     Cohort,
     CohortDrivers,
+    Counterfactuals,
     DataBalance,
     ErrorAnalysis,
     ErrorHeatmap,
@@ -143,5 +145,7 @@ __all__ = [
     "PartialDependence",
     "ale",
     "partial_dependence",
+    "Counterfactuals",
+    "counterfactuals",
     "__version__",
 ]

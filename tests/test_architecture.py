@@ -25,6 +25,7 @@ LAYERS = {
     "quality": 5,
     "adversarial": 6,
     "effects": 4,  # global feature effects: core, results and runtime only
+    "recourse": 5,  # counterfactuals: above effects, whose feature handling it shares
     "equity": 6,  # fairness: above diagnostics, whose scoring path it shares
     "auditing": 7,
     "cli": 8,

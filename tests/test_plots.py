@@ -342,6 +342,8 @@ def test_public_api():
         "pdp_curves",
         "pdp_heatmap",
         "ale_curves",
+        "counterfactual_table",
+        "counterfactual_changes",
     }
     assert all(callable(getattr(plots, name)) for name in plots.__all__)
 

@@ -39,6 +39,7 @@ from explain.plots.quality import (
     cascade_similarity,
     deletion_insertion,
 )
+from explain.plots.recourse import counterfactual_changes, counterfactual_table
 from explain.plots.robustness import (
     adversarial_example,
     explanation_shift,
@@ -110,6 +111,8 @@ __all__ = [
     "pdp_curves",
     "pdp_heatmap",
     "ale_curves",
+    "counterfactual_table",
+    "counterfactual_changes",
 ]
 
 

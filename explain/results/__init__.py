@@ -25,6 +25,7 @@ from explain.results.groups import DataBalance, GroupImportance
 from explain.results.importance import GlobalImportance
 from explain.results.performance import Performance, SliceMetrics
 from explain.results.quality import Agreement, Quality, SanityCheck
+from explain.results.recourse import Counterfactuals
 from explain.results.robustness import RobustnessResult
 from explain.results.uncertainty import (
     Calibration,
@@ -38,4 +39,4 @@ __all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "R
            "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance",
            "Performance", "SliceMetrics", "Cohort", "CohortDrivers", "ErrorAnalysis", "ErrorHeatmap",
            "Fairness", "FlipProbe", "ThresholdPreview", "DataBalance", "GroupImportance",
-           "PartialDependence", "AccumulatedEffects"]
+           "PartialDependence", "AccumulatedEffects", "Counterfactuals"]
