@@ -17,7 +17,7 @@ LAYERS = [
     {"cache", "charts"},
     {"lifecycle", "compute"},
     {"widgets"},
-    {"saliency", "robust", "diagnose", "cohorts"},
+    {"saliency", "robust", "diagnose", "cohorts", "groups"},
     {"sections"},
     {"trust"},
     {"panels"},

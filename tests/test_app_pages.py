@@ -17,7 +17,7 @@ from explain.app.navigation import page_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # Pages by their files in the package (what app.py's st.navigation lists).
-PAGES = ["performance", "error_analysis", "shap", "attention", "report", "robustness", "uncertainty", "quality"]
+PAGES = ["performance", "error_analysis", "fairness", "shap", "attention", "report", "robustness", "uncertainty", "quality"]
 
 
 def _loaded(name: str) -> AppTest:
@@ -301,3 +301,84 @@ def test_performance_and_error_analysis_pages_on_images_and_texts(name: str) -> 
     at.switch_page(str(page_file("error_analysis"))).run()
     _click(at, "Run")
     assert at.text[0].value.split()[0] in ("No", "Errors")
+
+
+# --- the Fairness page -----------------------------------------------------------------------
+def test_fairness_page_regression_verdict_groups_balance_importance_and_flips() -> None:
+    at = _loaded("diabetes")
+    at.switch_page(str(page_file("fairness"))).run()
+    _ok(at)
+    assert any("Choose the sensitive columns" in i.value for i in at.info) and not at.get("plotly_chart")
+    model, data = explain.load_example("diabetes")
+    columns = at.multiselect(key="fair.columns")
+    few = [n for j, n in enumerate(data.feature_names) if len(set(data.x[:, j])) <= 50]
+    assert columns.options == few and "sex" in few and "bmi" not in few, "features with few values only"
+    columns.set_value(["sex"]).run()
+    _click(at, "Run")
+    result = explain.fairness(model, data, sensitive=["sex"])
+    assert at.text[0].value == result.verdict()[0].upper() + result.verdict()[1:] + "."
+    table = next(d.value for d in at.dataframe if "mae" in d.value.columns)
+    assert table["group"].tolist() == list(result.groups) and table["rows"].tolist() == result.counts["count"].tolist()
+    disparities = next(d.value for d in at.dataframe if "disparity" in d.value.columns)
+    assert disparities["disparity"].tolist() == list(result.disparities)
+    balance = explain.data_balance(data, sensitive=["sex"])
+    found = explain.group_importance(model, data, sensitive=["sex"], sample=1000)
+    texts = [t.value for t in at.text]
+    assert balance.sentence()[1:] + "." in texts[1] and found.sentence()[1:] + "." in texts[2]
+    assert texts[3].startswith("Changing only sex moves predictions by ")
+    titles = _titles(at)
+    assert titles[0] == result.verdict() and len(titles) == 3  # bars, balance, importance; no thresholds
+    at.selectbox(key="fair.metric").set_value("mean_prediction").run()
+    _ok(at)
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["title"]["text"] == "mean_prediction"
+    assert len([b for b in at.get("download_button")]) >= 9  # every figure with its downloads
+
+
+def _credit_upload(tmp_path: Path) -> tuple[bytes, bytes]:
+    """A .pt2 credit model on income alone and a CSV where group 'b' earns less: 'group' is a
+    column the model does not take (Home offers it as metadata)."""
+    import numpy as np
+    import torch
+
+    rng = np.random.default_rng(2)
+    group = rng.choice(["a", "b"], 600)
+    income = np.clip(rng.normal(np.where(group == "a", 0.6, 0.4), 0.2), 0, 1)
+    truth = np.where(rng.random(600) < 0.5, "grant", "deny")
+    net = torch.nn.Linear(1, 2)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[0.0], [8.0]]))
+        net.bias.copy_(torch.tensor([0.0, -4.0]))
+    explain.save_model(net, tmp_path / "credit.pt2", torch.zeros(2, 1), feature_names=["income"],
+                       class_names=["deny", "grant"])
+    lines = ["income,group,decision"] + [f"{a:.4f},{g},{t}" for a, g, t in zip(income, group, truth)]
+    return (tmp_path / "credit.pt2").read_bytes(), "\n".join(lines).encode()
+
+
+def test_fairness_page_on_an_upload_with_metadata_beyond_chance_and_thresholds(tmp_path: Path) -> None:
+    model_bytes, csv_bytes = _credit_upload(tmp_path)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.radio(key="home.source").set_value("Upload your own").run()
+    at.file_uploader(key="home.model_file").set_value(("credit.pt2", model_bytes, "application/octet-stream")).run()
+    at.file_uploader(key="home.data_file").set_value(("credit.csv", csv_bytes, "text/csv")).run()
+    next(b for b in at.button if b.label == "Load uploads").click().run()
+    _ok(at)
+    at.switch_page(str(page_file("fairness"))).run()
+    _ok(at)
+    assert at.multiselect(key="fair.columns").options == ["group"]
+    _click(at, "Run")
+    assert any("Choose at least one sensitive column" in w.value for w in at.warning)
+    at.multiselect(key="fair.columns").set_value(["group"]).run()
+    _click(at, "Run")
+    data = at.session_state["explain.data"].value
+    result = explain.fairness(explain.load_model(tmp_path / "credit.pt2"), data, sensitive=["group"])
+    assert result.beyond_chance["demographic_parity_difference"] and "beyond what chance allows" in at.text[0].value
+    table = next(d.value for d in at.dataframe if "selection_rate" in d.value.columns)
+    low, high = result.intervals["selection_rate"][0]
+    assert table["selection_rate"].iloc[0] == f"{100 * result.metrics['selection_rate'][0]:.1f}% " \
+                                              f"({100 * low:.1f}%–{100 * high:.1f}%)"
+    disparities = next(d.value for d in at.dataframe if "disparity" in d.value.columns)
+    assert disparities.set_index("disparity").loc["demographic_parity_difference", "chance"] == "beyond"
+    texts = [t.value for t in at.text]
+    assert [m.sentence()[1:] + "." for m in result.mitigation] == [t[1:] for t in texts[-2:]]
+    assert not any(t.startswith("Changing only") for t in texts), "metadata: no flip probe"
+    assert sum(t.startswith("per-group thresholds would bring") for t in _titles(at)) == 2

@@ -24,10 +24,11 @@ checks both rules):
 - :mod:`~explain.app.lifecycle` (loading examples and uploads, the upload's worker and model
   settings; a new model releases the old one and its cached results) and
   :mod:`~explain.app.compute` (the pages' cached computations: explanations, the report,
-  performance, slices, error analysis, cohort drivers).
+  performance, slices, error analysis, cohort drivers, fairness).
 - :mod:`~explain.app.widgets`: pickers, model settings, the summary of what is loaded.
 - the pages' own work, in this order: :mod:`~explain.app.saliency`, :mod:`~explain.app.robust`,
-  :mod:`~explain.app.diagnose` (Performance) and :mod:`~explain.app.cohorts` (Error analysis),
+  :mod:`~explain.app.diagnose` (Performance), :mod:`~explain.app.cohorts` (Error analysis) and
+  :mod:`~explain.app.groups` (Fairness),
   :mod:`~explain.app.sections`, :mod:`~explain.app.trust`, :mod:`~explain.app.panels`.
 - :mod:`~explain.app.pages`: one module per page, whose ``render()`` draws it.
 """
@@ -35,7 +36,7 @@ checks both rules):
 from __future__ import annotations
 
 __all__ = [
-    "cache", "charts", "choices", "cohorts", "compute", "diagnose", "infer", "lifecycle", "navigation", "page",
+    "cache", "charts", "choices", "cohorts", "compute", "diagnose", "groups", "infer", "lifecycle", "navigation", "page",
     "pages", "panels", "persist", "remote", "robust", "saliency", "scoreboard", "sections", "tables", "tasks",
     "trust", "widgets",
 ]

@@ -1,6 +1,6 @@
 """What the package offers the pages' pickers: the bundled examples, attribution methods and
 their options, audit sections, SHAP algorithms, uncertainty and conformal methods, the
-columns slices and error analysis can use.
+columns slices, error analysis and fairness can use, and the favourable class.
 
 Pure functions (no streamlit): a page reaches the package only through :mod:`explain.app`,
 and the choices it offers come from here.
@@ -19,10 +19,12 @@ from explain.attribution.shapley import ALGORITHMS
 from explain.confidence.conformal_sets import CLASSIFICATION_METHODS, DEFAULT_METHODS, REGRESSION_METHODS
 from explain.core.dataset import Dataset
 from explain.diagnostics.mistakes import DERIVED
+from explain.equity.grouping import MAX_GROUPS
 
 __all__ = [
-    "audit_sections", "conformal_methods", "conv_layers", "error_columns", "example_rule", "examples", "method_info",
-    "methods", "shap_algorithms", "slice_columns", "uncertainty_methods",
+    "audit_sections", "conformal_methods", "conv_layers", "error_columns", "example_rule", "examples",
+    "favourable_classes", "method_info", "methods", "sensitive_columns", "shap_algorithms", "slice_columns",
+    "uncertainty_methods",
 ]
 
 
@@ -116,3 +118,37 @@ def example_rule(data: Dataset) -> str:
     name = data.feature_names[0]
     written = name if re.fullmatch(r"[A-Za-z_]\w*", name) else f"`{name}`"
     return f"{written} > {float(np.nanmedian(data.x[:, 0])):.4g}"
+
+
+def sensitive_columns(data: Dataset) -> list[str]:
+    """The columns whose groups :func:`explain.fairness` can compare: every metadata column
+    first (what the model does not see), then a table's features with at most
+    :data:`~explain.equity.grouping.MAX_GROUPS` distinct values (a continuous feature
+    makes no groups of people).
+
+    Example:
+        >>> import pandas as pd
+        >>> x = np.column_stack([np.arange(60.0), np.arange(60) % 2])
+        >>> sensitive_columns(Dataset(x, np.zeros(60, dtype=int), feature_names=["income", "sex"],
+        ...                           metadata=pd.DataFrame({"region": ["n", "s"] * 30})))
+        ['region', 'sex']
+    """
+    meta = [str(c) for c in data.metadata.columns] if data.metadata is not None else []
+    if data.modality != "tabular" or data.x is None or data.x.ndim != 2 or not data.feature_names:
+        return meta
+    few = [name for j, name in enumerate(data.feature_names)
+           if name not in meta and len(np.unique(data.x[:, j])) <= MAX_GROUPS]
+    return meta + few
+
+
+def favourable_classes(model: SessionModel) -> list[str]:
+    """The classes a user picks the favourable one from: a classifier's class names when it
+    has more than two (with two, the second is favourable); else none.
+
+    Example:
+        >>> import torch
+        >>> favourable_classes(SessionModel.local(explain.Model(torch.nn.Linear(2, 3), class_names=["a", "b", "c"])))
+        ['a', 'b', 'c']
+    """
+    names = list(model.class_names or ())
+    return names if model.task == "classification" and len(names) > 2 else []

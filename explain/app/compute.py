@@ -1,5 +1,6 @@
 """The cached computations of the pages: attributions, SHAP values, attention, the report,
-performance, slices, error analysis and what drives the model in a cohort.
+performance, slices, error analysis, what drives the model in a cohort, and fairness (group
+metrics, data balance, per-group importance).
 
 Each goes through the one funnel, :func:`explain.app.cache.cached`: kept in the session's
 cache under a content hash of the model, the rows and the options, so switching pages never
@@ -18,10 +19,22 @@ import explain
 from explain.app import page, tables, tasks
 from explain.app.cache import cached, rows_digest
 from explain.attribution.attributions import default_background
-from explain.results import Attribution, Cohort, CohortDrivers, ErrorAnalysis, Performance, SliceMetrics
+from explain.results import (
+    Attribution,
+    Cohort,
+    CohortDrivers,
+    DataBalance,
+    ErrorAnalysis,
+    Fairness,
+    GroupImportance,
+    Performance,
+    SliceMetrics,
+)
 
 __all__ = ["attribution", "shap_values", "attention_maps", "audit_report", "performance", "slices", "error_analysis",
-           "cohort_drivers"]
+           "cohort_drivers", "fairness", "data_balance", "group_importance", "GROUP_ROWS"]
+
+GROUP_ROWS = 1000  # per-group importance: at most this many rows of each group
 
 def attribution(
     method: str, rows: Sequence[int], *, compute: bool = True, label: str | None = None, **options: Any
@@ -98,3 +111,23 @@ def cohort_drivers(cohort: Cohort, method: str) -> CohortDrivers | None:
     return cached("cohort_drivers", None, f"{method} in the cohort {cohort.rule} and elsewhere…",
                   tasks.cohort_drivers, compute=True, args={"cohort": cohort}, key={"rule": cohort.rule, "rows": rows},
                   method=method)
+
+
+def fairness(*, compute: bool, sensitive: Sequence[str], positive: str | None) -> Fairness | None:
+    """Group metrics and disparities between the groups of the ``sensitive`` columns, with
+    ``positive`` the favourable class (None: the second of two)."""
+    return cached("fairness", None, f"comparing the groups of {' & '.join(sensitive)}…", tasks.fairness,
+                  compute=compute, sensitive=list(sensitive), positive=positive)
+
+
+def data_balance(sensitive: Sequence[str]) -> DataBalance | None:
+    """Group sizes, labels and standardised mean differences (computed now unless cached)."""
+    return cached("data_balance", None, "comparing the groups' data…", tasks.data_balance, compute=True,
+                  sensitive=list(sensitive))
+
+
+def group_importance(sensitive: Sequence[str], method: str) -> GroupImportance | None:
+    """Mean |attribution| of each feature in each group (at most :data:`GROUP_ROWS` rows of
+    each; computed now unless cached)."""
+    return cached("group_importance", None, f"{method} in each group of {' & '.join(sensitive)}…",
+                  tasks.group_importance, compute=True, sensitive=list(sensitive), method=method, sample=GROUP_ROWS)

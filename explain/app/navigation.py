@@ -23,6 +23,7 @@ PAGES = {
     "home": "Home",
     "performance": "Performance",
     "error_analysis": "Error analysis",
+    "fairness": "Fairness",
     "saliency": "Saliency",
     "shap": "SHAP",
     "attention": "Attention",

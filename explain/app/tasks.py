@@ -17,7 +17,8 @@ from explain.diagnostics import scoring as _scoring
 from explain.errors import DataError, InputError
 
 __all__ = ["attribute", "shap_values", "attention", "audit", "section", "robustness", "quick_quality",
-           "full_quality", "sanity", "score", "performance", "slices", "error_analysis", "cohort_drivers"]
+           "full_quality", "sanity", "score", "performance", "slices", "error_analysis", "cohort_drivers", "fairness",
+           "data_balance", "group_importance"]
 
 Progress = Callable[[float], None]
 SCORE_ROWS = 10_000  # accuracy / R² on at most this many rows, at load time
@@ -119,3 +120,22 @@ def cohort_drivers(model: Model, data: Dataset, *, progress: Progress, cohort: A
     drivers = explain.cohort_drivers(model, data, cohort, method=method)
     progress(1.0)
     return drivers
+
+
+def fairness(model: Model, data: Dataset, *, progress: Progress, **options: Any) -> Any:
+    """Group metrics and disparities (:func:`explain.fairness`) of the ``sensitive`` columns."""
+    return explain.fairness(model, data, progress=progress, **options)
+
+
+def data_balance(model: Model, data: Dataset, *, progress: Progress, sensitive: list[str]) -> Any:
+    """How balanced the data are between the groups (the model does not run)."""
+    balance = explain.data_balance(data, sensitive=sensitive)
+    progress(1.0)
+    return balance
+
+
+def group_importance(model: Model, data: Dataset, *, progress: Progress, **options: Any) -> Any:
+    """What the model leans on in each group (:func:`explain.group_importance`)."""
+    found = explain.group_importance(model, data, **options)
+    progress(1.0)
+    return found

@@ -68,6 +68,8 @@ def audit(
         'slice `mean radius` > 17: 0% wrong on 37 rows, 5.7% elsewhere (Holm-adjusted p 0.34: within chance)'
         >>> round(result.metrics["accuracy"], 3)
         0.958
+        >>> explain.audit(model, data, sections=["fairness"]).section("fairness").reason.split(";")[0]
+        'no sensitive columns were named'
     """
     check_model(model)
     if not isinstance(data, Dataset):
