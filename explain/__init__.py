@@ -43,6 +43,10 @@ from explain.errors import (
 )
 from explain.loading.catalog import examples, load_example
 from explain.loading.files import load_dataset, load_model, save_model, shared_mode
+from explain.pairing.contrasting import compare
+from explain.pairing.footprint import model_size
+from explain.pairing.shrinking import compress
+from explain.pairing.sweeping import compress_sweep
 from explain.quality.measures import agreement, evaluate, sanity_check, verdict
 from explain.recourse.finding import counterfactuals
 from explain.results import (
@@ -53,6 +57,8 @@ from explain.results import (
     Calibration,
     Cohort,
     CohortDrivers,
+    Comparison,
+    CompressionSweep,
     Counterfactuals,
     DataBalance,
     ErrorAnalysis,
@@ -61,6 +67,7 @@ from explain.results import (
     FlipProbe,
     GlobalImportance,
     GroupImportance,
+    ModelSize,
     PartialDependence,
     Performance,
     PredictionSets,
@@ -147,5 +154,12 @@ __all__ = [
     "partial_dependence",
     "Counterfactuals",
     "counterfactuals",
+    "Comparison",
+    "CompressionSweep",
+    "ModelSize",
+    "compare",
+    "compress",
+    "compress_sweep",
+    "model_size",
     "__version__",
 ]

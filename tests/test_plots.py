@@ -344,6 +344,10 @@ def test_public_api():
         "ale_curves",
         "counterfactual_table",
         "counterfactual_changes",
+        "sweep_curves",
+        "class_deltas",
+        "similarity_histogram",
+        "row_side_by_side",
     }
     assert all(callable(getattr(plots, name)) for name in plots.__all__)
 

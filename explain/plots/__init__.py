@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from explain.errors import InputError
 from explain.plots.attention import attention_grid, attention_head, attention_scores
 from explain.plots.cohorts import cohort_bars, cohort_drivers, cohort_table, error_heatmap, error_tree
+from explain.plots.comparison import class_deltas, row_side_by_side, similarity_histogram, sweep_curves
 from explain.plots.contributions import dependence, strongest_interaction, waterfall
 from explain.plots.effects import ale_curves, pdp_curves, pdp_heatmap
 from explain.plots.fairness import balance_bars, group_bars, group_importance, threshold_preview
@@ -113,6 +114,10 @@ __all__ = [
     "ale_curves",
     "counterfactual_table",
     "counterfactual_changes",
+    "sweep_curves",
+    "class_deltas",
+    "similarity_histogram",
+    "row_side_by_side",
 ]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from explain.results.attention import AttentionMaps
 from explain.results.attribution import Attribution
 from explain.results.cohorts import Cohort, CohortDrivers, ErrorAnalysis, ErrorHeatmap
+from explain.results.comparison import Comparison, CompressionSweep, ModelSize
 from explain.results.effects import AccumulatedEffects, PartialDependence
 from explain.results.fairness import Fairness, FlipProbe, ThresholdPreview
 from explain.results.groups import DataBalance, GroupImportance
@@ -39,4 +40,5 @@ __all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "R
            "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance",
            "Performance", "SliceMetrics", "Cohort", "CohortDrivers", "ErrorAnalysis", "ErrorHeatmap",
            "Fairness", "FlipProbe", "ThresholdPreview", "DataBalance", "GroupImportance",
-           "PartialDependence", "AccumulatedEffects", "Counterfactuals"]
+           "PartialDependence", "AccumulatedEffects", "Counterfactuals", "Comparison", "CompressionSweep",
+           "ModelSize"]
