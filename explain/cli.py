@@ -29,6 +29,7 @@ EPILOG = """examples:
       --fail-if 'performance.balanced_accuracy<0.8' --fail-if 'performance.worst_cohort_error>0.3'
   explain audit model.pt2 holdout.csv --target label --metadata sex region --sensitive sex \
       --fail-if 'fairness.demographic_parity_difference>0.1' --fail-if 'fairness.equalized_odds_difference>0.1'
+  explain audit example:breast_cancer --effect-features 'worst area' 'mean radius' --counterfactual-rows 5
   explain app                      # the dashboard (needs: pip install "explain-torch[app]")
   explain app --server.port 8600 --server.address 127.0.0.1
 
@@ -80,12 +81,18 @@ def _parser() -> argparse.ArgumentParser:
                             "features; several make intersectional groups), e.g. --metadata sex --sensitive sex; "
                             "without it the fairness section is skipped")
     audit.add_argument("--positive", metavar="CLASS",
-                       help="fairness: the favourable class (needed for more than two classes; default: the "
-                            "second of two)")
+                       help="fairness and counterfactuals: the favourable class (needed for more than two "
+                            "classes; default: the second of two)")
+    audit.add_argument("--effect-features", dest="effect_features", nargs="+", metavar="FEATURE",
+                       help="effects: the features whose partial dependence and ALE the report shows (default: "
+                            "the top three by global importance); tables only")
+    audit.add_argument("--counterfactual-rows", dest="counterfactual_rows", type=int, default=3, metavar="N",
+                       help="effects: counterfactuals for N rows (0 to 5) with an unfavourable prediction, i.e. "
+                            "not the --positive class (default 3; classifiers only)")
     audit.add_argument("--out", default="report.html", help="HTML report path (default report.html)")
     audit.add_argument("--json", help="also write the JSON report here")
     audit.add_argument("--sections", nargs="+", metavar="SECTION",
-                       help="sections to run (default: all): performance fairness saliency shap attention "
+                       help="sections to run (default: all): performance fairness effects saliency shap attention "
                             "quality robustness uncertainty")
     audit.add_argument("--rows", type=int, default=100, help="examples the explanation sections explain")
     audit.add_argument("--seed", type=int, default=0)
@@ -116,8 +123,10 @@ def _parser() -> argparse.ArgumentParser:
                             "fairness.demographic_parity_difference, .demographic_parity_ratio, "
                             ".equalized_odds_difference, .equalized_odds_ratio, .equal_opportunity_difference "
                             "(classifiers), fairness.mean_prediction_gap, .mean_label_gap, .mae_gap (regression), "
-                            "fairness.flip_rate (the share of decisions that change with a sensitive input alone); "
-                            "the JSON report lists every metric")
+                            "fairness.flip_rate (the share of decisions that change with a sensitive input alone). "
+                            "Counterfactual gates (effects section): effects.counterfactual_answered (the share of "
+                            "rows with at least one), .counterfactual_validity, .counterfactual_sparsity, "
+                            ".counterfactuals_found; the JSON report lists every metric")
     return parser
 
 
@@ -204,7 +213,8 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
 
     result = audit(model, data, sections=args.sections, rows=args.rows, seed=args.seed, progress=progress,
                    epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha, slices=args.slices,
-                   sensitive=args.sensitive, positive=args.positive, backend=get_backend(args.backend, args.address))
+                   sensitive=args.sensitive, positive=args.positive, effect_features=args.effect_features,
+                   counterfactual_rows=args.counterfactual_rows, backend=get_backend(args.backend, args.address))
     result.to_html(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     if args.json:

@@ -38,10 +38,10 @@ def hostile(tmp_path: Path) -> tuple[explain.Model, explain.Dataset]:
 def test_sections_findings_and_json_round_trip(tmp_path: Path) -> None:
     model, data = explain.load_example("breast_cancer")
     audit = explain.audit(model, data, rows=20)
-    assert [s.name for s in audit.sections] == ["performance", "fairness", "saliency", "shap", "attention",
-                                                "quality", "robustness", "uncertainty"]
+    assert [s.name for s in audit.sections] == ["performance", "fairness", "effects", "saliency", "shap",
+                                                "attention", "quality", "robustness", "uncertainty"]
     assert [s.name for s in audit.sections if s.status == "ok"] == [
-        "performance", "saliency", "shap", "quality", "robustness", "uncertainty"]
+        "performance", "effects", "saliency", "shap", "quality", "robustness", "uncertainty"]
     for gate in ("robustness.accuracy@0.1", "calibration.ece", "conformal.coverage", "quality.deletion_auc"):
         assert 0 <= audit.metrics[gate] <= 1
     assert audit.metrics["robustness.accuracy@0"] == pytest.approx(audit.metrics["robustness.clean_accuracy"])
@@ -57,7 +57,7 @@ def test_sections_findings_and_json_round_trip(tmp_path: Path) -> None:
     assert loaded["schema"] == "explain.audit/1"
     assert loaded["findings"] == audit.findings and loaded["metrics"] == pytest.approx(audit.metrics)
     assert audit.section("fairness").status == "skipped"  # no sensitive columns named
-    shap_values = loaded["sections"][3]["results"]["shap"]["values"]
+    shap_values = loaded["sections"][4]["results"]["shap"]["values"]
     np.testing.assert_allclose(shap_values, audit.section("shap").results["shap"].values)
     assert len(loaded["provenance"]["model_sha256"]) == 64
 

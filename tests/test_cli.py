@@ -213,3 +213,20 @@ def test_audit_help_lists_the_fairness_gates() -> None:
                  ".demographic_parity_ratio", ".equalized_odds_difference", ".equalized_odds_ratio",
                  ".equal_opportunity_difference", "fairness.flip_rate", ".mae_gap"):
         assert text in flat, text
+
+
+def test_audit_effect_features_and_counterfactual_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.json"
+    assert main(["audit", "example:breast_cancer", "--sections", "effects", "--effect-features", "worst area",
+                 "mean radius", "--counterfactual-rows", "1", "--out", str(tmp_path / "r.html"), "--json", str(out),
+                 "--fail-if", "effects.counterfactual_validity<1"]) == 0
+    assert "- the probability of benign" in capsys.readouterr().out
+    section = json.loads(out.read_text())["sections"][0]
+    assert [e["feature"] for e in section["results"]["partial_dependence"]["effects"]] == ["worst area", "mean radius"]
+    assert section["metrics"]["effects.counterfactual_rows"] == 1.0
+    assert main(["audit", "example:breast_cancer", "--sections", "effects", "--counterfactual-rows", "9",
+                 "--out", str(tmp_path / "r.html")]) == 2
+    assert "pass 0 to 5" in capsys.readouterr().err
+    help_text = " ".join(subprocess.run([sys.executable, "-m", "explain", "audit", "--help"], capture_output=True,
+                                        text=True, check=True).stdout.split())
+    assert "--effect-features FEATURE [FEATURE ...]" in help_text and "--counterfactual-rows N" in help_text

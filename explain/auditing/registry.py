@@ -9,7 +9,7 @@ report writes :func:`section_dict`.
 Example:
     >>> from explain.auditing.registry import SECTIONS, audit_sections, declared
     >>> audit_sections()[:3], declared("shap").title
-    (['performance', 'fairness', 'saliency'], 'SHAP values')
+    (['performance', 'fairness', 'effects'], 'SHAP values')
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from explain.auditing.common import Section, SectionSpec
 from explain.auditing.sections import (
     attention,
+    effects,
     fairness,
     performance,
     quality,
@@ -38,6 +39,7 @@ __all__ = ["SECTIONS", "audit_sections", "declared", "register", "section_figure
 SECTIONS: dict[str, SectionSpec] = {spec.name: spec for spec in (
     performance.SECTION,
     fairness.SECTION,
+    effects.SECTION,
     saliency.SECTION,
     shap.SECTION,
     attention.SECTION,
@@ -52,7 +54,7 @@ def audit_sections() -> list[str]:
 
     Example:
         >>> audit_sections()
-        ['performance', 'fairness', 'saliency', 'shap', 'attention', 'quality', 'robustness', 'uncertainty']
+        ['performance', 'fairness', 'effects', 'saliency', 'shap', 'attention', 'quality', 'robustness', 'uncertainty']
     """
     return list(SECTIONS)
 

@@ -55,8 +55,11 @@ def audit(
         **options: per-section options, e.g. ``saliency_method="deeplift"``, or
             ``slices=["age > 60", ...]`` (rules of :func:`explain.slices`, measured in the
             performance section), ``sensitive=["sex"]`` (columns whose groups the fairness
-            section compares; without it that section is skipped) and ``positive=`` (the
-            favourable class of a classifier with more than two classes).
+            section compares; without it that section is skipped), ``positive=`` (the
+            favourable class of a classifier with more than two classes; the effects
+            section explains rows not predicted it), ``effect_features=[...]`` (the
+            features whose partial dependence and ALE the effects section shows; default
+            the top three) and ``counterfactual_rows=N`` (0 to 5, default 3).
 
     Example:
         >>> import explain
