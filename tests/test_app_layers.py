@@ -17,7 +17,7 @@ LAYERS = [
     {"cache", "charts"},
     {"lifecycle", "compute"},
     {"widgets"},
-    {"saliency", "robust", "diagnose", "cohorts", "groups"},
+    {"saliency", "robust", "diagnose", "cohorts", "groups", "whatif", "effects_view"},
     {"sections"},
     {"trust"},
     {"panels"},

@@ -3,9 +3,11 @@ an interaction that changes the figure, and no exception anywhere."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import explain
@@ -17,7 +19,8 @@ from explain.app.navigation import page_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # Pages by their files in the package (what app.py's st.navigation lists).
-PAGES = ["performance", "error_analysis", "fairness", "shap", "attention", "report", "robustness", "uncertainty", "quality"]
+PAGES = ["performance", "error_analysis", "fairness", "what_if", "feature_effects", "shap", "attention", "report",
+         "robustness", "uncertainty", "quality"]
 
 
 def _loaded(name: str) -> AppTest:
@@ -382,3 +385,80 @@ def test_fairness_page_on_an_upload_with_metadata_beyond_chance_and_thresholds(t
     assert [m.sentence()[1:] + "." for m in result.mitigation] == [t[1:] for t in texts[-2:]]
     assert not any(t.startswith("Changing only") for t in texts), "metadata: no flip probe"
     assert sum(t.startswith("per-group thresholds would bring") for t in _titles(at)) == 2
+
+
+# --- the What-if and Feature effects pages ---------------------------------------------------
+def _array(value: object) -> np.ndarray:
+    """A Plotly array from a chart's JSON: a list, or base64 ``bdata`` with its dtype."""
+    if isinstance(value, dict) and "bdata" in value:
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        return out.reshape([int(s) for s in str(shape).split(",")]) if shape else out
+    return np.asarray(value, dtype=float)
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "diabetes", "digits", "sentiment"])
+def test_what_if_and_feature_effects_render_before_any_button(name: str) -> None:
+    at = _loaded(name)
+    for stem in ("what_if", "feature_effects"):
+        at.switch_page(str(page_file(stem))).run()
+        _ok(at)
+        if name in ("digits", "sentiment"):
+            assert any("tables" in i.value for i in at.info), "other modalities: say what is supported"
+        elif name == "diabetes" and stem == "what_if":
+            assert any("no dropout layers" in c.value for c in at.caption)
+
+
+def test_what_if_page_edits_a_row_and_finds_counterfactuals() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page(str(page_file("what_if"))).run()
+    _ok(at)
+    model, data = explain.load_example("breast_cancer")
+    frame = at.dataframe[0].value
+    proba = model.predict_proba(data.x[:1])[0]
+    assert frame["class"].tolist() == ["malignant", "benign"]
+    assert frame["original"].to_numpy() == pytest.approx(proba, abs=1e-5)
+    assert frame["edited"].to_numpy() == pytest.approx(proba, abs=1e-5)
+    uncertainty = next(d.value for d in at.dataframe if "mutual information" in d.value.columns)  # it has dropout
+    mine = explain.uncertainty(model, np.vstack([data.x[:1], data.x[:1]]), method="mc_dropout")
+    assert uncertainty["entropy"].to_numpy() == pytest.approx(mine.entropy, abs=1e-5)
+    j = list(data.feature_names).index("worst area")
+    box = at.number_input(key=f"whatif.0.{j}")
+    assert box.min == pytest.approx(float(data.x[:, j].min())) and box.max == pytest.approx(float(data.x[:, j].max()))
+    box.set_value(float(data.x[:, j].max()))
+    next(b for b in at.button if b.label == "Apply").click().run()
+    _ok(at)
+    edited = np.array(data.x[0], dtype=np.float32)
+    edited[j] = float(data.x[:, j].max())
+    assert at.dataframe[0].value["edited"].to_numpy() == pytest.approx(model.predict_proba(edited[None])[0], abs=1e-4)
+    assert any("worst area" in c.value for c in at.caption)
+    _click(at, "Find counterfactuals")
+    found = explain.counterfactuals(model, data, edited[None], target=at.selectbox(key="whatif.target").value, n=3)
+    measures = next(d.value for d in at.dataframe if "sparsity" in d.value.columns)
+    assert measures["sparsity"].tolist() == found.sparsity.tolist() and measures["validity"].all()
+    assert measures["proximity"].to_numpy() == pytest.approx(found.proximity)
+    assert any(c["layout"]["title"]["text"] for c in _charts(at))
+
+
+def test_feature_effects_page_pdp_ale_and_a_pair_equal_the_library() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page(str(page_file("feature_effects"))).run()
+    _ok(at)
+    model, data = explain.load_example("breast_cancer")
+    assert at.multiselect(key="effects.features").value == list(data.feature_names[:3])
+    at.multiselect(key="effects.features").set_value(["worst area"]).run()
+    _click(at, "Run")
+    mine = explain.partial_dependence(model, data, features=["worst area"], grid_resolution=20, sample=50)
+    chart = _charts(at)[0]
+    line = next(t for t in chart["data"] if t.get("name") == "average")
+    assert _array(line["y"]) == pytest.approx(mine.average["worst area"][1], abs=1e-6)
+    assert len(at.get("download_button")) >= 3
+    at.radio(key="effects.kind").set_value("ALE").run()
+    _click(at, "Run")
+    theirs = explain.ale(model, data, features=["worst area"], bins=20)
+    assert _array(_charts(at)[0]["data"][0]["y"]) == pytest.approx(theirs.effect["worst area"][1], abs=1e-6)
+    at.radio(key="effects.kind").set_value("2-D PDP").run()
+    _click(at, "Run")
+    pair = explain.partial_dependence(model, data, features=[tuple(data.feature_names[:2])], kind="average")
+    z = _array(_charts(at)[0]["data"][0]["z"])
+    assert z.size == pair.average[tuple(data.feature_names[:2])][1].size

@@ -24,11 +24,13 @@ checks both rules):
 - :mod:`~explain.app.lifecycle` (loading examples and uploads, the upload's worker and model
   settings; a new model releases the old one and its cached results) and
   :mod:`~explain.app.compute` (the pages' cached computations: explanations, the report,
-  performance, slices, error analysis, cohort drivers, fairness).
+  performance, slices, error analysis, cohort drivers, fairness, feature effects,
+  counterfactuals and an edited row's outputs).
 - :mod:`~explain.app.widgets`: pickers, model settings, the summary of what is loaded.
 - the pages' own work, in this order: :mod:`~explain.app.saliency`, :mod:`~explain.app.robust`,
   :mod:`~explain.app.diagnose` (Performance), :mod:`~explain.app.cohorts` (Error analysis) and
-  :mod:`~explain.app.groups` (Fairness),
+  :mod:`~explain.app.groups` (Fairness), :mod:`~explain.app.whatif` (What-if) and
+  :mod:`~explain.app.effects_view` (Feature effects),
   :mod:`~explain.app.sections`, :mod:`~explain.app.trust`, :mod:`~explain.app.panels`.
 - :mod:`~explain.app.pages`: one module per page, whose ``render()`` draws it.
 """
@@ -36,7 +38,7 @@ checks both rules):
 from __future__ import annotations
 
 __all__ = [
-    "cache", "charts", "choices", "cohorts", "compute", "diagnose", "groups", "infer", "lifecycle", "navigation", "page",
+    "cache", "charts", "choices", "cohorts", "compute", "diagnose", "effects_view", "groups", "infer", "lifecycle", "navigation", "page",
     "pages", "panels", "persist", "remote", "robust", "saliency", "scoreboard", "sections", "tables", "tasks",
-    "trust", "widgets",
+    "trust", "whatif", "widgets",
 ]

@@ -20,6 +20,7 @@ from explain.app import page, tables, tasks
 from explain.app.cache import cached, rows_digest
 from explain.attribution.attributions import default_background
 from explain.results import (
+    AccumulatedEffects,
     Attribution,
     Cohort,
     CohortDrivers,
@@ -27,12 +28,16 @@ from explain.results import (
     ErrorAnalysis,
     Fairness,
     GroupImportance,
+    PartialDependence,
     Performance,
     SliceMetrics,
+    Uncertainty,
 )
+from explain.results.recourse import Counterfactuals
 
 __all__ = ["attribution", "shap_values", "attention_maps", "audit_report", "performance", "slices", "error_analysis",
-           "cohort_drivers", "fairness", "data_balance", "group_importance", "GROUP_ROWS"]
+           "cohort_drivers", "fairness", "data_balance", "group_importance", "partial_dependence", "accumulated_effects",
+           "counterfactuals", "row_outputs", "row_attribution", "row_uncertainty", "GROUP_ROWS"]
 
 GROUP_ROWS = 1000  # per-group importance: at most this many rows of each group
 
@@ -131,3 +136,59 @@ def group_importance(sensitive: Sequence[str], method: str) -> GroupImportance |
     each; computed now unless cached)."""
     return cached("group_importance", None, f"{method} in each group of {' & '.join(sensitive)}…",
                   tasks.group_importance, compute=True, sensitive=list(sensitive), method=method, sample=GROUP_ROWS)
+
+
+def partial_dependence(*, compute: bool, features: Sequence[Any], grid_resolution: int, sample: int,
+                       kind: str = "both") -> PartialDependence | None:
+    """Partial dependence of ``features`` (names, or pairs of names) over every row, with
+    the ICE curves of ``sample`` rows (seed 0)."""
+    shown = ", ".join(" × ".join(f) if isinstance(f, (list, tuple)) else str(f) for f in features)
+    return cached("partial_dependence", None, f"partial dependence of {shown}…", tasks.partial_dependence,
+                  compute=compute, features=[list(f) if isinstance(f, (list, tuple)) else f for f in features],
+                  grid_resolution=int(grid_resolution), sample=int(sample), kind=kind)
+
+
+def accumulated_effects(*, compute: bool, features: Sequence[str], bins: int) -> AccumulatedEffects | None:
+    """Accumulated local effects of ``features`` over every row, with at most ``bins`` bins."""
+    return cached("accumulated_effects", None, f"accumulated local effects of {', '.join(features)}…",
+                  tasks.accumulated_effects, compute=compute, features=list(features), bins=int(bins))
+
+
+def _digest(rows: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(rows, dtype=np.float32).tobytes()).hexdigest()
+
+
+def counterfactuals(query: np.ndarray, *, compute: bool, target: str | None, immutable: Sequence[str],
+                    n: int, time_limit: float = 10.0) -> Counterfactuals | None:
+    """Up to ``n`` counterfactuals of the one row ``query`` (every row of the dataset is
+    the reference), reaching ``target``, never changing ``immutable``."""
+    query = np.asarray(query, dtype=np.float32).reshape(1, -1)
+    return cached("counterfactuals", None, f"searching counterfactuals (at most {time_limit:g} s)…",
+                  tasks.counterfactuals, compute=compute, args={"query": query}, key={"query": _digest(query)},
+                  target=target, immutable=list(immutable), n=int(n), time_limit=float(time_limit))
+
+
+def row_outputs(rows: np.ndarray) -> np.ndarray | None:
+    """The model's raw outputs on ``rows`` (an array of edited rows), computed now unless cached."""
+    rows = np.asarray(rows, dtype=np.float32)
+    return cached("row_outputs", [0], "predicting…", tasks.row_outputs, compute=True, args={"rows": rows},
+                  key={"rows": _digest(rows)})
+
+
+def row_attribution(rows: np.ndarray, method: str) -> Attribution | None:
+    """Attributions of ``rows`` (edited rows, not in the dataset) by ``method``, with the
+    dataset's default background where the method takes one (as :func:`attribution`)."""
+    _, data = page.current()
+    rows = np.asarray(rows, dtype=np.float32)
+    background = data[default_background(len(data), seed=0)] if explain.method_info(method)["background"] else None
+    return cached("row_attribution", [0], f"{method} on the edited row…", tasks.row_attribution, compute=True,
+                  args={"rows": rows, "background": background},
+                  key={"rows": _digest(rows), "background": rows_digest(background) if background is not None else None},
+                  method=method)
+
+
+def row_uncertainty(rows: np.ndarray) -> Uncertainty | None:
+    """MC-dropout uncertainty of ``rows`` (30 passes, seed 0), computed now unless cached."""
+    rows = np.asarray(rows, dtype=np.float32)
+    return cached("row_uncertainty", [0], "MC dropout on the rows…", tasks.row_uncertainty, compute=True,
+                  args={"rows": rows}, key={"rows": _digest(rows)})

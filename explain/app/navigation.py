@@ -24,6 +24,8 @@ PAGES = {
     "performance": "Performance",
     "error_analysis": "Error analysis",
     "fairness": "Fairness",
+    "what_if": "What-if",
+    "feature_effects": "Feature effects",
     "saliency": "Saliency",
     "shap": "SHAP",
     "attention": "Attention",

@@ -18,7 +18,8 @@ from explain.errors import DataError, InputError
 
 __all__ = ["attribute", "shap_values", "attention", "audit", "section", "robustness", "quick_quality",
            "full_quality", "sanity", "score", "performance", "slices", "error_analysis", "cohort_drivers", "fairness",
-           "data_balance", "group_importance"]
+           "data_balance", "group_importance", "partial_dependence", "accumulated_effects", "counterfactuals", "row_outputs",
+           "row_attribution", "row_uncertainty"]
 
 Progress = Callable[[float], None]
 SCORE_ROWS = 10_000  # accuracy / R² on at most this many rows, at load time
@@ -139,3 +140,38 @@ def group_importance(model: Model, data: Dataset, *, progress: Progress, **optio
     found = explain.group_importance(model, data, **options)
     progress(1.0)
     return found
+
+
+def partial_dependence(model: Model, data: Dataset, *, progress: Progress, **options: Any) -> Any:
+    """Partial dependence with ICE curves (:func:`explain.partial_dependence`)."""
+    return explain.partial_dependence(model, data, progress=progress, **options)
+
+
+def accumulated_effects(model: Model, data: Dataset, *, progress: Progress, **options: Any) -> Any:
+    """Accumulated local effects (:func:`explain.ale`)."""
+    return explain.ale(model, data, progress=progress, **options)
+
+
+def counterfactuals(model: Model, data: Dataset, *, progress: Progress, query: Any, **options: Any) -> Any:
+    """Counterfactuals of the one row ``query`` against ``data`` (:func:`explain.counterfactuals`)."""
+    found = explain.counterfactuals(model, data, query, **options)
+    progress(1.0)
+    return found
+
+
+def row_outputs(model: Model, data: Dataset, *, progress: Progress, rows: Any) -> Any:
+    """The model's raw outputs (logits, or predictions) on the rows ``rows`` (an array)."""
+    out = model.logits(rows)
+    progress(1.0)
+    return out
+
+
+def row_attribution(model: Model, data: Dataset, *, progress: Progress, rows: Any, background: Any,
+                    **options: Any) -> Any:
+    """Attributions of the rows ``rows`` (an array that need not be in ``data``)."""
+    return explain.attribute(model, rows, background=background, progress=progress, **options)
+
+
+def row_uncertainty(model: Model, data: Dataset, *, progress: Progress, rows: Any, **options: Any) -> Any:
+    """MC-dropout uncertainty of the rows ``rows`` (:func:`explain.uncertainty`)."""
+    return explain.uncertainty(model, rows, method="mc_dropout", progress=progress, **options)
