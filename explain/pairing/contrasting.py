@@ -38,7 +38,7 @@ from explain.core.validate import Int, Number, OneOf, check
 from explain.diagnostics.measures import confusion, per_class_scores
 from explain.diagnostics.truth import labelled_outputs
 from explain.errors import ExplainError, InputError
-from explain.pairing.footprint import latency, model_size
+from explain.pairing.footprint import latencies, model_size
 from explain.pairing.measures import flip_counts, hurt_rows, map_agreement, mcnemar_p, trust
 from explain.results.comparison import Comparison
 
@@ -74,7 +74,8 @@ def compare(model_a: Any, model_b: Any, data: Any, targets: Any = None, *, metho
         epsilons: the attack's budgets; ``**attack_options`` go to ``robustness`` as well.
         alpha: conformal miscoverage: when given, a seeded half of the labelled rows
             calibrates each model and the other half measures its coverage.
-        repeats: timed passes for the latency (their median counts).
+        repeats: timed passes of each model for the latency, taken in turn (A, B, A, B, ...);
+            their median counts.
         latency_rows: rows in the timed batch (the first ones).
         names: the two models' labels.
         seed: the sample of explained rows, the calibration split and the methods' sampling.
@@ -132,7 +133,7 @@ def compare(model_a: Any, model_b: Any, data: Any, targets: Any = None, *, metho
         fields["coverage"] = _coverage(a, b, data, targets, n, opts["alpha"], opts["seed"])
         step()
     timed = subset(data, np.arange(min(n, opts["latency_rows"])))
-    fields["latency"] = (latency(a, timed, repeats=opts["repeats"]), latency(b, timed, repeats=opts["repeats"]))
+    fields["latency"] = tuple(latencies([a, b], timed, repeats=opts["repeats"]))
     fields["size"] = (model_size(a).to_dict(), model_size(b).to_dict())
     step()
     fields["params"] = {**fields.get("params", {}), "rows": opts["rows"], "repeats": opts["repeats"],

@@ -25,7 +25,7 @@ from explain.core.running import raw_outputs
 from explain.pairing.shrinking import is_int8
 from explain.results.comparison import ModelSize
 
-__all__ = ["model_size", "latency", "sparse_bytes"]
+__all__ = ["model_size", "latency", "latencies", "sparse_bytes"]
 
 _INDEX_BYTES = 4  # int32 column indices and row pointers
 
@@ -98,15 +98,29 @@ def latency(model: Model, inputs: Any, *, repeats: int = 5) -> float:
         >>> latency(model, torch.zeros(8, 3), repeats=3) > 0
         True
     """
-    batch = prepare(model, inputs)
-    n = max(1, batch.n)
-    raw_outputs(model, batch, n)
-    times = []
+    return latencies([model], inputs, repeats=repeats)[0]
+
+
+def latencies(models: list[Model], inputs: Any, *, repeats: int = 5) -> list[float]:
+    """:func:`latency` of several models on the same batch, their passes taken in turn
+    (A, B, A, B, ...) so that a busy machine slows them alike.
+
+    Example:
+        >>> import torch, explain
+        >>> a, b = (explain.Model(torch.nn.Linear(3, 2), task="classification") for _ in range(2))
+        >>> len(latencies([a, b], torch.zeros(8, 3), repeats=2))
+        2
+    """
+    batches = [prepare(model, inputs) for model in models]
+    times: list[list[float]] = [[] for _ in models]
+    for model, batch in zip(models, batches):
+        raw_outputs(model, batch, max(1, batch.n))
     for _ in range(max(1, int(repeats))):
-        start = time.perf_counter()
-        raw_outputs(model, batch, n)
-        times.append(time.perf_counter() - start)
-    return float(statistics.median(times) / n)
+        for model, batch, timed in zip(models, batches, times):
+            start = time.perf_counter()
+            raw_outputs(model, batch, max(1, batch.n))
+            timed.append(time.perf_counter() - start)
+    return [float(statistics.median(t) / max(1, b.n)) for t, b in zip(times, batches)]
 
 
 def _bytes_text(n: float) -> str:
