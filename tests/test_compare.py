@@ -202,7 +202,7 @@ def test_the_sweep_picks_the_largest_amount_kept_on_a_monotone_toy() -> None:
     assert largest_kept(np.array([0.2]), np.array([0.5]), 0.9) is None
     int8 = explain.compress_sweep(model, x, method="quantize", keep=0.95, rows=10, repeats=1)
     assert int8.amounts.tolist() == [0.0] and int8.best == 0.0
-    assert json.dumps(sweep.to_dict()) and sweep.frame().shape == (4, 7)
+    assert json.dumps(sweep.to_dict()) and sweep.frame().shape == (4, 8)
 
 
 def test_a_regression_comparison_measures_distance() -> None:

@@ -74,7 +74,7 @@ def compress_sweep(model: Any, data: Any, targets: Any = None, *, method: str = 
     chosen = [0.0] if opts["method"] == "quantize" else _amounts(amounts)
     base = model_size(model)
     figures: dict[str, list[float]] = {name: [] for name in ("accuracy", "agreement", "similarity", "latency",
-                                                              "bytes", "nonzero")}
+                                                              "base_latency", "bytes", "nonzero")}
     base_accuracy = None
     for step, amount in enumerate(chosen):
         light = compress(model, method=opts["method"], amount=amount)
@@ -86,6 +86,7 @@ def compress_sweep(model: Any, data: Any, targets: Any = None, *, method: str = 
         figures["agreement"].append(found.agreement)
         figures["similarity"].append(found.explanation_similarity)
         figures["latency"].append(found.latency[1])
+        figures["base_latency"].append(found.latency[0])
         figures["bytes"].append(size["stored_bytes"])
         figures["nonzero"].append(size["nonzero"])
         if progress is not None:
@@ -101,7 +102,7 @@ def compress_sweep(model: Any, data: Any, targets: Any = None, *, method: str = 
         agreement=agreement, explanation_similarity=np.array(figures["similarity"]),
         latency=np.array(figures["latency"]), stored_bytes=np.array(figures["bytes"], dtype=np.int64),
         nonzero=np.array(figures["nonzero"], dtype=np.int64), keep=float(opts["keep"]), best=best,
-        base_accuracy=base_accuracy, base_bytes=base.stored_bytes,
+        base_accuracy=base_accuracy, base_bytes=base.stored_bytes, base_latency=np.array(figures["base_latency"]),
         params={"explain_method": explain_method, "rows": rows, "repeats": opts["repeats"], "seed": seed,
                 "batch_size": batch_size})
 

@@ -210,7 +210,8 @@ class CompressionSweep(Exported):
         method: ``"prune"`` or ``"quantize"``. amounts: the sparsities tried (quantize: 0).
         accuracy: per amount (NaN without labels); agreement with the original;
         explanation_similarity: the mean Spearman correlation with the original's
-        attributions; latency: seconds per row; stored_bytes and nonzero: the size.
+        attributions; latency: seconds per row; base_latency: the original's, timed in turn
+        with each light model; stored_bytes and nonzero: the size.
         keep: the agreement asked for. best: the largest amount whose agreement is at least
             ``keep`` (None when none is). base_accuracy, base_bytes: of the original.
     """
@@ -227,11 +228,12 @@ class CompressionSweep(Exported):
     best: float | None
     base_accuracy: float | None = None
     base_bytes: int | None = None
+    base_latency: np.ndarray | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         freeze(self, ("amounts", "accuracy", "agreement", "explanation_similarity", "latency", "stored_bytes",
-                      "nonzero"))
+                      "nonzero", "base_latency"))
 
     def frame(self) -> pd.DataFrame:
         """One row per amount."""
@@ -239,6 +241,8 @@ class CompressionSweep(Exported):
 
         return pd.DataFrame({"amount": self.amounts, "accuracy": self.accuracy, "agreement": self.agreement,
                              "explanation_similarity": self.explanation_similarity, "latency": self.latency,
+                             "base_latency": self.base_latency if self.base_latency is not None
+                             else np.full(len(self.amounts), np.nan),
                              "stored_bytes": self.stored_bytes, "nonzero": self.nonzero})
 
     def plot(self, **options: Any) -> go.Figure:
