@@ -19,6 +19,10 @@ Sides, each called once per query and timed per query:
   the features) among those the model puts in the target class and whose immutable features
   equal the query's: the What-If Tool's "nearest counterfactual".
 
+dice-ml is not in the project's extras (its requirements pull xgboost, lightgbm and a CUDA
+NCCL wheel that it does not need here); install it for this benchmark only with
+``pip install --no-deps dice-ml==0.12 raiutils==0.4.2``.
+
 Every side is measured by the same code: validity by our forward pass, constraint violations
 (immutables changed, out of range, non-integer, broken one-hot), features changed (a one-hot
 group counts once), proximity and diversity in MAD units (explain's own ``distance`` and
