@@ -65,6 +65,9 @@ def test_planted_bias_is_beyond_chance_and_equals_explain_fairness(tmp_path: Pat
     assert any(f.startswith("a preview, not a fix: per-group thresholds would bring the selection rate gap")
                for f in section.findings)
     assert explain.data_balance(data, sensitive=["sex"]).sentence() in section.findings
+    low = expected.by_group["coverage"].idxmin()
+    assert any(f.startswith("conformal sets that promise 90% on average cover "
+                            f"{expected.by_group.loc[low, 'coverage']:.0%} of {low!r}") for f in section.findings)
     assert section.results["importance"].sentence() in section.findings
     assert list(section.results) == ["fairness", "balance", "importance"]
     # the JSON: group records, disparities, p-values, notes; no per-row arrays, no NaN

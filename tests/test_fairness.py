@@ -330,3 +330,35 @@ def test_results_export_pickle_and_plot() -> None:
         plots.group_bars(result, "auc")
     with pytest.raises(explain.InputError, match="explain.fairness"):
         plots.group_bars(balance)
+
+
+# --- conformal coverage per group --------------------------------------------------------------
+def test_conformal_coverage_per_group_equals_explain_conformal_on_the_same_split() -> None:
+    """The sets calibrated on the seeded half by explain.conformal (LAC, alpha 0.1) cover each
+    group's rows of the other half exactly as often as fairness reports; a group whose labels
+    are noise is covered far less than the 90% promised on average."""
+    rng = np.random.default_rng(3)
+    n = 1200
+    group = rng.choice(["a", "b"], n, p=[0.8, 0.2])
+    y = rng.integers(0, 3, n)
+    logits = np.eye(3)[y] * 3.0 + rng.normal(size=(n, 3))
+    y = np.where(group == "b", rng.integers(0, 3, n), y)  # the model's scores say nothing about b's labels
+    data = explain.Dataset(logits.astype(np.float32), y, metadata=pd.DataFrame({"group": group}))
+    model = _model(3)
+    result = explain.fairness(model, data, sensitive="group", positive=2, bootstrap=0, seed=5)
+    order = np.random.default_rng(5).permutation(n)
+    calibrate, measure = order[: n // 2], order[n // 2:]
+    predictor = explain.conformal(model, data.x[calibrate], y[calibrate], alpha=0.1)
+    sets = np.asarray(predictor.predict(data.x[measure]))
+    held = sets[np.arange(len(measure)), y[measure]]
+    table = result.by_group
+    for name in ("a", "b"):
+        rows = group[measure] == name
+        assert table.loc[name, "coverage"] == pytest.approx(held[rows].mean())
+        assert table.loc[name, "set_size"] == pytest.approx(sets[rows].sum(axis=1).mean())
+    assert held.mean() >= 0.87 and table.loc["b", "coverage"] < 0.75 < 0.9 < table.loc["a", "coverage"]
+    regression = explain.fairness(_model(1, task="regression"), explain.Dataset(
+        logits[:, :1].astype(np.float32), logits[:, 0] + rng.normal(size=n) * np.where(group == "b", 3.0, 0.3),
+        metadata=pd.DataFrame({"group": group})), sensitive="group", bootstrap=0)
+    assert regression.by_group.loc["b", "coverage"] < 0.5 < 0.9 < regression.by_group.loc["a", "coverage"]
+    assert np.ptp(regression.by_group["interval_width"]) < 1e-9  # one threshold for every group

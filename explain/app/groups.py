@@ -20,6 +20,7 @@ from explain.app.persist import kept
 from explain.app.remote import SessionModel
 from explain.core.dataset import Dataset
 from explain.results import Fairness
+from explain.results.fairness import SHARES
 
 __all__ = ["assessment", "group_frame", "disparity_frame", "show_verdict", "show_groups", "show_disparities",
            "show_balance", "show_importance", "show_flips", "show_mitigation", "NO_COLUMNS"]
@@ -27,9 +28,6 @@ __all__ = ["assessment", "group_frame", "disparity_frame", "show_verdict", "show
 DASH = "—"
 NO_COLUMNS = ("This dataset has no column to make groups of: load it again on Home with the sensitive column "
               "(e.g. sex or region) as metadata, or use a feature with few values.")
-_RATES = {"accuracy", "selection_rate", "tpr", "fpr", "precision", "mean_confidence"}
-
-
 def assessment(model: SessionModel, data: Dataset) -> Fairness | None:
     """The sensitive columns, the favourable class (more than two classes) and the Run
     button; the result from the cache or run now (None before a column is chosen)."""
@@ -78,7 +76,7 @@ def group_frame(result: Fairness) -> pd.DataFrame:
     frame = pd.DataFrame({"group": list(result.groups), "rows": result.counts["count"].astype(int)})
     for name, values in result.metrics.items():
         bounds = result.intervals.get(name)
-        frame[name] = [_cell(float(v), *(bounds[g] if bounds is not None else (None, None)), name in _RATES)
+        frame[name] = [_cell(float(v), *(bounds[g] if bounds is not None else (None, None)), name in SHARES)
                        for g, v in enumerate(values)]
     frame["small"] = ["too few to judge" if s else "" for s in result.small]
     return frame

@@ -23,7 +23,7 @@ import numpy as np
 
 from explain.auditing.common import pct
 
-__all__ = ["headline", "odds", "judged", "flips", "mitigation"]
+__all__ = ["headline", "odds", "judged", "flips", "mitigation", "coverage"]
 
 # the headline disparity of each task: (disparity, the figure per group, its words, a share?)
 _HEADLINE = {"classification": ("demographic_parity_difference", "selection_rate", "selection rate", True),
@@ -81,6 +81,24 @@ def odds(result: Any) -> str:
         return ("equalized odds: neither the true nor the false positive rate is defined for two groups or more, "
                 "so they cannot be compared")
     return said
+
+
+def coverage(result: Any, promised: float = 0.9) -> str | None:
+    """The conformal sets' coverage of the least and the most covered group against the
+    ``promised`` share (None where it was not measured).
+
+    Example:
+        >>> class R:
+        ...     groups, metrics = ("a", "b"), {"coverage": np.array([0.93, 0.61])}
+        >>> coverage(R())
+        "conformal sets that promise 90% on average cover 61% of 'b' and 93% of 'a'"
+    """
+    values = np.asarray(result.metrics.get("coverage", []), dtype=np.float64)
+    if len(values) < 2 or not np.isfinite(values).any():
+        return None
+    lo, hi = int(np.nanargmin(values)), int(np.nanargmax(values))
+    return (f"conformal sets that promise {pct(promised)} on average cover {pct(values[lo])} of "
+            f"{result.groups[lo]!r} and {pct(values[hi])} of {result.groups[hi]!r}")
 
 
 def flips(result: Any) -> str:

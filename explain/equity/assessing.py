@@ -32,6 +32,7 @@ from explain.core.model import check_model
 from explain.core.validate import Instance, Int, Number, check
 from explain.diagnostics.truth import Labelled, labelled_outputs
 from explain.equity import group_rates as gr
+from explain.equity.coverage import group_coverage
 from explain.equity.flipping import flip_probe
 from explain.equity.grouping import Groups, sensitive_groups
 from explain.equity.thresholds import threshold_previews
@@ -64,8 +65,11 @@ def fairness(
     :func:`explain.performance` (labels matched by name, a sigmoid output as two classes).
     Classifiers: the favourable decision is "predicted class == ``positive``"; per group,
     ``accuracy``, ``selection_rate``, ``tpr``, ``fpr``, ``precision`` (NaN where nothing
-    to divide by), ``mean_confidence`` (mean largest probability) and ``ece``
-    (:func:`explain.calibration`'s, 15 bins). The disparities are fairlearn's
+    to divide by), ``mean_confidence`` (mean largest probability), ``ece``
+    (:func:`explain.calibration`'s, 15 bins), and ``coverage`` and ``set_size`` of
+    split-conformal sets at alpha 0.1 (calibrated on a seeded half, measured per group on the
+    other half: :mod:`explain.equity.coverage`; regression: ``coverage``,
+    ``interval_width``). The disparities are fairlearn's
     (``demographic_parity_*``, ``equalized_odds_*``, ``equal_opportunity_*``; see
     :mod:`explain.equity.group_rates`), except that a group whose rate is undefined is left
     out (fairlearn counts it as 0) and a note says so. Each has a p-value against chance
@@ -166,7 +170,9 @@ def _classification(found: Labelled, groups: Groups, pos: int, params: dict[str,
     group_rates = gr.rates(counts)
     confidence = np.bincount(codes, p.max(axis=1), k) / counts["count"]
     ece = np.array([reliability(p[codes == g], found.truth[codes == g]).ece for g in range(k)])
+    covered = group_coverage(p, found.truth, codes, k, seed=params["seed"])
     disparities, extremes, notes = gr.disparities(group_rates, names)
+    notes += (covered.note,) if covered.note else ()
     no_precision = [names[g] for g in np.flatnonzero(np.isnan(group_rates["precision"]))]
     if no_precision:
         notes += (f"precision is undefined for {', '.join(map(repr, no_precision))} (no predicted positives)",)
@@ -182,7 +188,8 @@ def _classification(found: Labelled, groups: Groups, pos: int, params: dict[str,
     mitigation = threshold_previews(p[:, pos], positive, decided, codes, names) if p.shape[1] == 2 else ()
     class_names = found.class_names or ()
     return {"task": "classification", "counts": counts, "metrics": {**group_rates, "mean_confidence": confidence,
-                                                                    "ece": ece},
+                                                                    "ece": ece, "coverage": covered.coverage,
+                                                                    "set_size": covered.set_size},
             "intervals": intervals, "disparities": disparities, "p_values": p_values, "tests": tests,
             "extremes": named, "positive": class_names[pos], "class_names": class_names,
             "mitigation": mitigation, "notes": notes, "positive_index": pos}
@@ -193,9 +200,11 @@ def _regression(found: Labelled, groups: Groups, params: dict[str, Any]) -> dict
     truth, predicted = np.asarray(found.truth, dtype=np.float64), found.predicted
     means = gr.regression_means(codes, k, truth, predicted)
     gaps, p_values, tests, extremes = gr.regression_chance(codes, means, truth, predicted)
+    covered = group_coverage(None, truth, codes, k, seed=params["seed"], predicted=predicted)
     intervals = gr.group_intervals(lambda w: {name: v for name, v in gr.regression_means(
         codes, k, truth, predicted, w).items() if name != "mean_label"}, len(codes), k,
         times=params["bootstrap"], level=params["level"], seed=params["seed"])
-    return {"task": "regression", "counts": {"count": groups.count.astype(np.float64)}, "metrics": means,
+    return {"task": "regression", "counts": {"count": groups.count.astype(np.float64)},
+            "metrics": {**means, "coverage": covered.coverage, "interval_width": covered.set_size},
             "intervals": intervals, "disparities": gaps, "p_values": p_values, "tests": tests,
-            "extremes": _named(extremes, groups.names), "notes": ()}
+            "extremes": _named(extremes, groups.names), "notes": (covered.note,) if covered.note else ()}

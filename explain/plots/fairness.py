@@ -21,14 +21,12 @@ import plotly.graph_objects as go
 
 from explain.errors import InputError
 from explain.plots._common import NEGATIVE_COLOR, NEUTRAL_COLOR, POSITIVE_COLOR, display_text
+from explain.results.fairness import SHARES
 
 if TYPE_CHECKING:  # pragma: no cover
     from explain.results import DataBalance, Fairness, GroupImportance, ThresholdPreview
 
 __all__ = ["group_bars", "group_importance", "threshold_preview", "balance_bars"]
-
-_RATES = {"accuracy", "selection_rate", "tpr", "fpr", "precision", "mean_confidence"}
-
 
 def _check(result: Any, kind: str, plot_name: str, attribute: str, how: str) -> None:
     if not hasattr(result, attribute):
@@ -77,7 +75,7 @@ def group_bars(result: Fairness, metric: str | None = None) -> go.Figure:
         overall = float(np.average(values[finite], weights=count[finite]))
         fig.add_hline(y=overall, line_dash="dash", line_color="#4d4d4d", annotation_text=f"all rows {overall:.3g}")
     fig.update_layout(title=display_text(result.verdict()), yaxis_title=metric,
-                      xaxis_title=" & ".join(result.sensitive), yaxis_tickformat=".0%" if metric in _RATES else None)
+                      xaxis_title=" & ".join(result.sensitive), yaxis_tickformat=".0%" if metric in SHARES else None)
     return fig
 
 

@@ -24,7 +24,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import plotly.graph_objects as go
 
-__all__ = ["Fairness", "FlipProbe", "ThresholdPreview"]
+__all__ = ["Fairness", "FlipProbe", "ThresholdPreview", "SHARES"]
+
+# the per-group figures that are shares of rows (shown as percentages)
+SHARES = frozenset({"accuracy", "selection_rate", "tpr", "fpr", "precision", "mean_confidence", "coverage"})
 
 _RATE_OF = {"demographic_parity": "selection rate", "equal_opportunity": "true positive rate"}
 _HEADLINE = {"classification": ("demographic_parity_difference", "selection_rate", "selection rate"),

@@ -88,6 +88,8 @@ def fairness_section(model: Model, data: Dataset, *, sensitive: Any = None, posi
         if result.task == "classification":
             findings.append(text.odds(result))
         findings += list(result.notes)
+        covered = text.coverage(result)
+        findings += [covered] if covered else []
         metrics = {f"fairness.{name}": float(result.disparities[name]) for name in GATES[result.task]
                    if np.isfinite(result.disparities.get(name, float("nan")))}
         results: dict[str, Any] = {"fairness": result}
