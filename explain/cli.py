@@ -30,6 +30,10 @@ EPILOG = """examples:
   explain audit model.pt2 holdout.csv --target label --metadata sex region --sensitive sex \
       --fail-if 'fairness.demographic_parity_difference>0.1' --fail-if 'fairness.equalized_odds_difference>0.1'
   explain audit example:breast_cancer --effect-features 'worst area' 'mean radius' --counterfactual-rows 5
+  explain compare model.pt2 int8 holdout.csv --target label --out compare.html --json compare.json \
+      --fail-if 'agreement<0.99' --fail-if 'accuracy_drop>0.01'
+  explain compare example:digits prune:0.6 --attack pgd --alpha 0.1
+  explain compare teacher.pt2 student.pt2 holdout.csv --target label --method integrated_gradients
   explain app                      # the dashboard (needs: pip install "explain-torch[app]")
   explain app --server.port 8600 --server.address 127.0.0.1
 
@@ -127,7 +131,37 @@ def _parser() -> argparse.ArgumentParser:
                             "Counterfactual gates (effects section): effects.counterfactual_answered (the share of "
                             "rows with at least one), .counterfactual_validity, .counterfactual_sparsity, "
                             ".counterfactuals_found; the JSON report lists every metric")
+    _compare_parser(commands)
     return parser
+
+
+COMPARE_GATES = ("agreement", "accuracy_a", "accuracy_b", "accuracy_drop", "ece_a", "ece_b",
+                 "explanation_similarity", "mcnemar_p", "backward_trust", "new_error_share", "size_ratio",
+                 "latency_ratio", "mae_a", "mae_b")
+
+
+def _compare_parser(commands: Any) -> None:
+    pair = commands.add_parser("compare", help="compare two models (or one and its int8 / pruned version) and "
+                                               "write an offline HTML report (and JSON)")
+    pair.add_argument("model", help="model A: a file or folder, or example:NAME")
+    pair.add_argument("other", metavar="model_b",
+                      help="model B: a file or folder, or int8 / prune:AMOUNT (A compressed, e.g. prune:0.6)")
+    pair.add_argument("data", nargs="?", help="labelled dataset (not needed when A is example:NAME)")
+    pair.add_argument("--target", help="label column of a CSV / Parquet table")
+    pair.add_argument("--text", help="text column of a text CSV")
+    pair.add_argument("--method", default="saliency", help="attribution method of the explanation similarity")
+    pair.add_argument("--rows", type=int, default=200, help="rows explained for the similarity (default 200)")
+    pair.add_argument("--attack", choices=["pgd", "fgsm"], help="also draw both robustness curves under it")
+    pair.add_argument("--alpha", type=float, help="also measure both conformal coverages at this miscoverage")
+    pair.add_argument("--seed", type=int, default=0)
+    pair.add_argument("--out", default="compare.html", help="HTML report path (default compare.html)")
+    pair.add_argument("--json", help="also write the JSON report here")
+    pair.add_argument("--fail-if", dest="fail_if", action="append", default=[], metavar="EXPR",
+                      help="a CI gate on B beside A, e.g. 'agreement<0.99', 'accuracy_drop>0.01'; exit 1 when it "
+                           f"holds. Metrics: {', '.join(COMPARE_GATES)} (classifiers: accuracy, ECE, flips; "
+                           "regression: agreement is the mean absolute difference, mae_a, mae_b); size_ratio is A's "
+                           "stored bytes over B's, latency_ratio B's seconds per row over A's; also written "
+                           "compression.NAME")
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -164,6 +198,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{name:24} {method_info(name)['summary']}")
         return 0
     model, data = _model_and_data(args)
+    if args.command == "compare":
+        return _compare(args, model, data)
     if args.command == "audit":
         return _audit(args, model, data)
     if args.command == "info":
@@ -215,6 +251,12 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
                    epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha, slices=args.slices,
                    sensitive=args.sensitive, positive=args.positive, effect_features=args.effect_features,
                    counterfactual_rows=args.counterfactual_rows, backend=get_backend(args.backend, args.address))
+    return _written(args, result, gates, result.metrics)
+
+
+def _written(args: argparse.Namespace, result: Any, gates: list[tuple[str, str, float]],
+             metrics: dict[str, float]) -> int:
+    """Write the HTML (and JSON) report, print the findings, check the gates on ``metrics``."""
     result.to_html(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
@@ -224,14 +266,37 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
         print(f"- {finding}")
     failed = []
     for name, op, limit in gates:
-        if name not in result.metrics:
-            raise ExplainError(f"The gate names {name!r}, which this audit did not measure; "
-                               f"measured: {sorted(result.metrics)}.")
-        if _COMPARE[op](float(result.metrics[name]), limit):
-            failed.append(f"{name} = {result.metrics[name]:.4g} {op} {limit:g}")
+        if name not in metrics:
+            raise ExplainError(f"The gate names {name!r}, which this {args.command} did not measure; "
+                               f"measured: {sorted(metrics)}.")
+        if _COMPARE[op](float(metrics[name]), limit):
+            failed.append(f"{name} = {metrics[name]:.4g} {op} {limit:g}")
     for line in failed:
         print(f"gate failed: {line}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _compare(args: argparse.Namespace, model: Any, data: Any) -> int:
+    from explain.auditing.paired import comparison_report
+    from explain.loading.files import load_model
+
+    if data is None:
+        raise ExplainError("compare needs a labelled dataset: explain compare A B DATA --target COLUMN "
+                           "(or A = example:NAME).")
+    gates = [parse_gate(g) for g in args.fail_if]
+    unknown = [n for n, _, _ in gates if n.removeprefix("compression.") not in COMPARE_GATES]
+    if unknown:
+        raise ExplainError(f"The gates name {unknown}, which compare does not measure; use {list(COMPARE_GATES)}.")
+    word = args.other.strip().lower()
+    other = args.other if word in ("int8", "quantize", "quantise") or word.startswith("prune") else \
+        load_model(args.other)
+    names = ("A", "B") if other is not args.other else None
+    print(f"comparing {args.model} with {args.other} on {len(data)} rows", file=sys.stderr)
+    result = comparison_report(model, other, data, names=names, method=args.method, rows=args.rows,
+                               attack=args.attack, alpha=args.alpha, seed=args.seed)
+    metrics = dict(result.metrics)
+    metrics.update({k.split(".", 1)[1]: v for k, v in result.metrics.items()})
+    return _written(args, result, gates, metrics)
 
 
 # streamlit options of `explain app` unless given: no usage statistics sent, uploads up to

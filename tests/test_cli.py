@@ -230,3 +230,43 @@ def test_audit_effect_features_and_counterfactual_rows(tmp_path: Path, capsys: p
     help_text = " ".join(subprocess.run([sys.executable, "-m", "explain", "audit", "--help"], capture_output=True,
                                         text=True, check=True).stdout.split())
     assert "--effect-features FEATURE [FEATURE ...]" in help_text and "--counterfactual-rows N" in help_text
+
+
+def test_compare_int8_writes_the_offline_report_and_gates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, js = tmp_path / "c.html", tmp_path / "c.json"
+    assert main(["compare", "example:breast_cancer", "int8", "--out", str(out), "--json", str(js), "--rows", "40",
+                 "--fail-if", "agreement<0.99", "--fail-if", "size_ratio<3"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("- int8: 3.") and "McNemar p" in printed
+    html = out.read_text()
+    assert "<h1>Model comparison</h1>" in html and "Content-Security-Policy" in html and "connect-src" in html
+    assert '<section id="compression">' in html and "src=\"http" not in html
+    report = json.loads(js.read_text())
+    model, data = explain.load_example("breast_cancer")
+    direct = explain.compare(model, explain.compress(model, method="quantize"), data, rows=40)
+    metrics = report["metrics"]
+    assert metrics["compression.agreement"] == direct.agreement
+    assert metrics["compression.accuracy_b"] == direct.accuracy[1]
+    assert metrics["compression.explanation_similarity"] == pytest.approx(direct.explanation_similarity)
+    assert "predicted_a" not in report["sections"][0]["results"]["comparison"]
+
+
+def test_compare_two_files_gates_fail_with_1_and_errors_with_2(tmp_path: Path, mlp: torch.nn.Module,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 5)).astype(np.float32)
+    explain.save_model(mlp, tmp_path / "a.pt2", torch.zeros(2, 5))
+    other = torch.nn.Sequential(torch.nn.Linear(5, 3))
+    explain.save_model(other, tmp_path / "b.pt2", torch.zeros(2, 5))
+    labels = explain.Model(mlp, task="classification").predict(x)
+    lines = ["f0,f1,f2,f3,f4,label"] + [",".join(f"{v:.5f}" for v in row) + f",{t}" for row, t in zip(x, labels)]
+    (tmp_path / "d.csv").write_text("\n".join(lines))
+    base = ["compare", str(tmp_path / "a.pt2"), str(tmp_path / "b.pt2"), str(tmp_path / "d.csv"), "--target", "label",
+            "--out", str(tmp_path / "c.html"), "--rows", "10"]
+    assert main([*base, "--fail-if", "accuracy_a<0.99"]) == 0  # A is right on its own labels
+    assert main([*base, "--fail-if", "agreement>=0"]) == 1
+    assert "gate failed: agreement" in capsys.readouterr().err
+    assert main([*base, "--fail-if", "bogus<1"]) == 2
+    assert "compare does not measure" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "a.pt2"), "int8"]) == 2
+    assert "needs a labelled dataset" in capsys.readouterr().err

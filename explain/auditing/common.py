@@ -34,7 +34,7 @@ from explain.errors import ExplainError
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
-__all__ = ["Section", "SectionSpec", "Findings", "no_figures", "plain_export", "timed", "sample_rows", "pct",
+__all__ = ["Section", "SectionSpec", "Findings", "no_figures", "plain_export", "finite", "timed", "sample_rows", "pct",
            "concentration", "top_tokens", "attribution_figures"]
 
 
@@ -73,6 +73,22 @@ def plain_export(name: str, result: Any) -> Any:
     return result.to_dict() if hasattr(result, "to_dict") else result
 
 
+def finite(value: Any) -> Any:
+    """A JSON-ready value with every NaN and infinity (in nested dicts and lists) as None.
+
+    Example:
+        >>> finite({"a": [1.0, float("nan")], "b": float("inf")})
+        {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 @dataclass(frozen=True)
 class SectionSpec:
     """The declaration of an audit section.
@@ -86,6 +102,9 @@ class SectionSpec:
             each of its results (the report and the app's pages show these).
         export: ``export(result name, result) -> JSON-ready value``: what the JSON report
             keeps of each result (default: all of it, :func:`plain_export`).
+        asked_by: None (default): the audit runs the section unless ``sections=`` leaves
+            it out; an option's name: the default audit runs it only when that option is
+            given (``compress=`` for the compression section), ``sections=`` can name it.
     """
 
     name: str
@@ -93,6 +112,7 @@ class SectionSpec:
     run: Callable[..., Section]
     figures: Callable[[str, Any], list[go.Figure]] = no_figures
     export: Callable[[str, Any], Any] = plain_export
+    asked_by: str | None = None
 
 
 Findings = tuple[list[str], dict[str, float], dict[str, Any]]

@@ -29,12 +29,14 @@ SCHEMA = "explain.audit/1"
 @dataclass(frozen=True)
 class Audit:
     """The results of an audit: sections (with their results and findings), the findings
-    that lead the report, flat metrics for CI gates, and provenance."""
+    that lead the report, flat metrics for CI gates, and provenance; ``title`` heads the
+    report (``"Model comparison"`` for :func:`explain.auditing.paired.comparison_report`)."""
 
     model: dict[str, Any]
     data: dict[str, Any]
     sections: tuple[Section, ...]
     provenance: dict[str, Any]
+    title: str = "Model audit"
 
     @property
     def findings(self) -> list[str]:

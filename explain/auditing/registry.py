@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from explain.auditing.common import Section, SectionSpec
 from explain.auditing.sections import (
     attention,
+    compression,
     effects,
     fairness,
     performance,
@@ -33,7 +34,7 @@ from explain.errors import InputError, InputTypeError
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
-__all__ = ["SECTIONS", "audit_sections", "declared", "register", "section_figures", "section_dict"]
+__all__ = ["SECTIONS", "audit_sections", "default_sections", "declared", "register", "section_figures", "section_dict"]
 
 # the sections by name, in report order
 SECTIONS: dict[str, SectionSpec] = {spec.name: spec for spec in (
@@ -46,6 +47,7 @@ SECTIONS: dict[str, SectionSpec] = {spec.name: spec for spec in (
     quality.SECTION,
     robustness.SECTION,
     uncertainty.SECTION,
+    compression.SECTION,
 )}
 
 
@@ -54,9 +56,21 @@ def audit_sections() -> list[str]:
 
     Example:
         >>> audit_sections()
-        ['performance', 'fairness', 'effects', 'saliency', 'shap', 'attention', 'quality', 'robustness', 'uncertainty']
+        ['performance', 'fairness', 'effects', 'saliency', 'shap', 'attention', 'quality', 'robustness', 'uncertainty', 'compression']
     """
     return list(SECTIONS)
+
+
+def default_sections(options: dict[str, Any] | None = None) -> list[str]:
+    """The sections an audit runs when ``sections=`` is not given: every one, except those
+    asked for by an option (``SectionSpec.asked_by``) that ``options`` does not hold.
+
+    Example:
+        >>> default_sections()[-1], default_sections({"compress": "int8"})[-1]
+        ('uncertainty', 'compression')
+    """
+    given = options or {}
+    return [name for name, spec in SECTIONS.items() if spec.asked_by is None or given.get(spec.asked_by) is not None]
 
 
 def declared(name: str) -> SectionSpec:

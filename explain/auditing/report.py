@@ -41,6 +41,9 @@ class Audited(Protocol):
     @property
     def findings(self) -> list[str]: ...
 
+    @property
+    def title(self) -> str: ...
+
 
 _CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
         "img-src data: blob:; font-src data:; connect-src 'none'")
@@ -49,7 +52,7 @@ _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{ csp }}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Audit of {{ audit.model.get("format", "model") }} model</title>
+<title>{{ audit.title }} of {{ audit.model.get("format", "model") }} model</title>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1180px;
        padding: 24px; color: #222; line-height: 1.45; }
@@ -61,7 +64,7 @@ code { font-size: 13px; word-break: break-all; }
 </style>
 <script>{{ plotlyjs }}</script>
 </head><body>
-<h1>Model audit</h1>
+<h1>{{ audit.title }}</h1>
 <p class="muted">{{ audit.model.get("format") }} {{ audit.model.get("task") }} model on
 {{ audit.data.get("rows") }} {{ audit.data.get("modality") }} examples, built {{ audit.provenance.started }}
 in {{ audit.provenance.seconds }} s.</p>

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from explain.auditing.outcome import Audit
-from explain.auditing.registry import SECTIONS
+from explain.auditing.registry import SECTIONS, default_sections
 from explain.core.dataset import Dataset
 from explain.core.model import Model, check_model
 from explain.errors import InputError
@@ -45,7 +45,8 @@ def audit(
     Args:
         model: the model.
         data: a labelled Dataset (sections that need labels say so when there are none).
-        sections: names from :data:`~explain.auditing.registry.SECTIONS` (default: all).
+        sections: names from :data:`~explain.auditing.registry.SECTIONS` (default: all but
+            the compression section, which runs when named or when ``compress=`` is given).
         rows: how many examples the explanation sections explain.
         seed: seed of every sampling step.
         progress: called with (section name, fraction of sections done).
@@ -59,7 +60,9 @@ def audit(
             favourable class of a classifier with more than two classes; the effects
             section explains rows not predicted it), ``effect_features=[...]`` (the
             features whose partial dependence and ALE the effects section shows; default
-            the top three) and ``counterfactual_rows=N`` (0 to 5, default 3).
+            the top three), ``counterfactual_rows=N`` (0 to 5, default 3) and ``compress=``
+            (``"int8"``, ``"prune:0.5"`` or a second Model: the compression section compares
+            the model with it; ``compare_method=``, ``compare_attack=``, ``compare_alpha=``).
 
     Example:
         >>> import explain
@@ -77,7 +80,7 @@ def audit(
     check_model(model)
     if not isinstance(data, Dataset):
         raise InputError("audit takes an explain.Model and an explain.Dataset (load_model / load_dataset).")
-    names = list(SECTIONS) if sections is None else list(sections)
+    names = default_sections(options) if sections is None else list(sections)
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:
         raise InputError(f"Unknown sections {unknown}; choose from {list(SECTIONS)}.")

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explain.auditing import effects_text as text
-from explain.auditing.common import Findings, Section, SectionSpec, plain_export, sample_rows, timed
+from explain.auditing.common import Findings, Section, SectionSpec, finite, plain_export, sample_rows, timed
 from explain.core.dataset import Dataset
 from explain.core.model import Model
 from explain.errors import ExplainError, InputError
@@ -205,31 +205,21 @@ def effects_figures(name: str, result: Any) -> list[go.Figure]:
     return []
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def effects_export(name: str, result: Any) -> Any:
     """What the JSON keeps: ``partial_dependence`` as each feature's grid and average curve
     (no ICE curves); ``ale`` whole; ``counterfactuals`` as records (one per counterfactual,
     with its query, measures and prediction), the queries, a summary per query and the
     reasons; NaN and infinity as null."""
     if name == "partial_dependence":
-        return _finite(jsonable({"effects": [{"feature": f, "grid": result.grid[f], "average": result.average[f]}
+        return finite(jsonable({"effects": [{"feature": f, "grid": result.grid[f], "average": result.average[f]}
                                              for f in result.features],
                                  "outputs": list(result.outputs), "task": result.task, "n": result.n}))
     if name == "counterfactuals":
         queries = [dict(zip(result.feature_names, q)) for q in result.queries.tolist()]
-        return _finite(jsonable({"records": result.frame().to_dict("records"), "queries": queries,
+        return finite(jsonable({"records": result.frame().to_dict("records"), "queries": queries,
                                  "summary": result.summary().to_dict("records"), "targets": list(result.targets),
                                  "reasons": list(result.reasons), "outputs": list(result.outputs)}))
-    return _finite(jsonable(plain_export(name, result)))
+    return finite(jsonable(plain_export(name, result)))
 
 
 SECTION = SectionSpec("effects", "Feature effects and counterfactuals", effects_section, effects_figures,
