@@ -30,6 +30,8 @@ EPILOG = """examples:
   explain audit model.pt2 holdout.csv --target label --metadata sex region --sensitive sex \
       --fail-if 'fairness.demographic_parity_difference>0.1' --fail-if 'fairness.equalized_odds_difference>0.1'
   explain audit example:breast_cancer --effect-features 'worst area' 'mean radius' --counterfactual-rows 5
+  explain audit example:breast_cancer --sections performance compression --compress int8 \
+      --fail-if 'compression.agreement<0.99'
   explain compare model.pt2 int8 holdout.csv --target label --out compare.html --json compare.json \
       --fail-if 'agreement<0.99' --fail-if 'accuracy_drop>0.01'
   explain compare example:digits prune:0.6 --attack pgd --alpha 0.1
@@ -96,8 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--out", default="report.html", help="HTML report path (default report.html)")
     audit.add_argument("--json", help="also write the JSON report here")
     audit.add_argument("--sections", nargs="+", metavar="SECTION",
-                       help="sections to run (default: all): performance fairness effects saliency shap attention "
-                            "quality robustness uncertainty")
+                       help="sections to run (default: all but compression): performance fairness effects saliency "
+                            "shap attention quality robustness uncertainty compression")
+    audit.add_argument("--compress", metavar="SPEC",
+                       help="compression: also compare the model with its int8 or pruned version (int8, "
+                            "prune:AMOUNT, e.g. prune:0.5) and gate on compression.agreement, .accuracy_drop, "
+                            ".explanation_similarity, .mcnemar_p, .size_ratio, ... (see explain compare --help)")
     audit.add_argument("--rows", type=int, default=100, help="examples the explanation sections explain")
     audit.add_argument("--seed", type=int, default=0)
     audit.add_argument("--epsilons", type=float, nargs="+", metavar="EPS",
@@ -250,7 +256,8 @@ def _audit(args: argparse.Namespace, model: Any, data: Any) -> int:
     result = audit(model, data, sections=args.sections, rows=args.rows, seed=args.seed, progress=progress,
                    epsilons=args.epsilons, attack=args.attack, conformal_alpha=args.alpha, slices=args.slices,
                    sensitive=args.sensitive, positive=args.positive, effect_features=args.effect_features,
-                   counterfactual_rows=args.counterfactual_rows, backend=get_backend(args.backend, args.address))
+                   counterfactual_rows=args.counterfactual_rows, compress=args.compress,
+                   backend=get_backend(args.backend, args.address))
     return _written(args, result, gates, result.metrics)
 
 

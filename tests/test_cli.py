@@ -270,3 +270,11 @@ def test_compare_two_files_gates_fail_with_1_and_errors_with_2(tmp_path: Path, m
     assert "compare does not measure" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "a.pt2"), "int8"]) == 2
     assert "needs a labelled dataset" in capsys.readouterr().err
+
+
+def test_audit_compress_adds_the_compression_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["audit", "example:breast_cancer", "--sections", "compression", "--compress", "prune:0.6", "--rows", "20",
+            "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "r.json")]
+    assert main([*base, "--fail-if", "compression.agreement<0.99"]) == 1
+    assert "- pruned 60%: " in capsys.readouterr().out
+    assert json.loads((tmp_path / "r.json").read_text())["metrics"]["compression.agreement"] < 0.99

@@ -22,8 +22,8 @@ from explain.diagnostics.mistakes import DERIVED
 from explain.equity.grouping import MAX_GROUPS
 
 __all__ = [
-    "audit_sections", "conformal_methods", "conv_layers", "error_columns", "example_rule", "examples",
-    "favourable_classes", "method_info", "methods", "sensitive_columns", "shap_algorithms", "slice_columns",
+    "audit_sections", "default_sections", "conformal_methods", "conv_layers", "error_columns", "example_rule",
+    "examples", "favourable_classes", "method_info", "methods", "sensitive_columns", "shap_algorithms", "slice_columns",
     "uncertainty_methods",
 ]
 
@@ -51,6 +51,14 @@ def conv_layers(model: SessionModel) -> list[str]:
 def audit_sections() -> list[str]:
     """Names of the audit's sections, in the report's order."""
     return list(explain.audit_sections())
+
+
+def default_sections() -> list[str]:
+    """The sections an audit runs unless told: all but those asked for by an option
+    (the compression section)."""
+    from explain.auditing.registry import default_sections as defaults
+
+    return defaults()
 
 
 def shap_algorithms() -> list[str]:

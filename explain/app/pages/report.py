@@ -14,7 +14,7 @@ def render() -> None:
     st.title("Report")
     model, data = page.require_loaded()
 
-    sections = kept(st.multiselect, "Sections", key="report.sections", default=choices.audit_sections(),
+    sections = kept(st.multiselect, "Sections", key="report.sections", default=choices.default_sections(),
                     options=choices.audit_sections())
     rows = kept(st.slider, "Examples explained per section", key="report.rows", default=min(50, len(data)),
                 min_value=1, max_value=min(len(data), 500))
