@@ -173,3 +173,26 @@ def test_counterfactual_errors(loans: tuple[explain.Model, explain.Dataset]) -> 
                           input_shape=(1, 2, 2))
     with pytest.raises(explain.InputError, match="tabular"):
         explain.counterfactuals(image, np.zeros((3, 1, 2, 2)), np.zeros((1, 1, 2, 2)))
+
+
+def test_unchanged_features_keep_the_callers_values_and_one_change_is_preferred() -> None:
+    """Queries given in float64 (0.16 is not a float32): what a counterfactual leaves alone is
+    the query's own value bit for bit (it used to come back as 0.1599999964, counted as a
+    change), and where one feature alone reaches the target, one is all that changes."""
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 1, size=(400, 4)).round(2)  # two decimals: few of them are float32 numbers
+    net = torch.nn.Linear(4, 2)
+    with torch.no_grad():
+        net.weight[:] = torch.tensor([[0.0, 0.0, 0.0, 0.0], [6.0, 0.0, 0.0, 0.0]])
+        net.bias[:] = torch.tensor([0.0, -3.0])  # class 1 where x0 > 0.5: only x0 matters
+    names = ["a", "b", "c", "d"]
+    model = explain.Model(net, task="classification", feature_names=names, class_names=["no", "yes"])
+    data = explain.Dataset(x, model.predict(x.astype(np.float32)), feature_names=names, class_names=["no", "yes"])
+    queries = pd.DataFrame([[0.16, 0.27, 0.33, 0.41], [0.07, 0.93, 0.11, 0.58]], columns=names)
+    cf = explain.counterfactuals(model, data, queries, n=3, seed=0, time_limit=5)
+    assert len(cf.values) >= 4 and cf.validity.all()
+    for row, i in zip(cf.values, cf.query_index):
+        same = row == queries.to_numpy()[i]
+        assert same[1:].all(), (row, queries.to_numpy()[i])  # b, c, d untouched, exactly
+        assert not same[0] and row[0] > 0.5
+    assert (cf.sparsity == 1).all()

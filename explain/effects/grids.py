@@ -59,7 +59,18 @@ def tabular_rows(model: Any, data: Any, what: str) -> tuple[Model, np.ndarray, t
     checked = prepare(model, x).x.detach().cpu().numpy().astype(np.float64)  # shape and finiteness checks
     if checked.shape[0] == 0:
         raise InputError(f"{what} needs rows of data; got none. Pass the dataset the model was trained on.")
-    return model, checked, feature_names(model, names, checked.shape[1])
+    return model, _as_given(x, checked), feature_names(model, names, checked.shape[1])
+
+
+def _as_given(x: Any, checked: np.ndarray) -> np.ndarray:
+    """The rows as the caller gave them, in float64 (``checked`` went through float32): a
+    value that nothing changes stays the caller's own, bit for bit (a query's 0.16 is not
+    returned as 0.1599999964, which would count as a change)."""
+    try:
+        given = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x, dtype=np.float64)
+    except (TypeError, ValueError, RuntimeError):  # a tensor that needs grad, objects: the checked copy
+        return checked
+    return given if given.shape == checked.shape else checked
 
 
 def feature_names(model: Model, names: Sequence[str] | None, p: int) -> tuple[str, ...]:

@@ -131,11 +131,14 @@ def _one(model: Any, query: np.ndarray, goal: Goal, c: Constraints, x: np.ndarra
         more = random_search(model, query, goal, c, x, n=n, seed=seed, deadline=deadline, batch_size=batch_size)
         candidates = np.vstack([candidates, more])
         timed_out = time.monotonic() > deadline
+    if len(candidates):  # the sparsest and closest first: only the first 8n are sparsified and picked from
+        changed = c.changed_units(candidates, query).sum(axis=1)
+        candidates = candidates[np.lexsort((distance(candidates, query, c.scale), changed))]
     sparse = [sparsify(row, query, c, goal, score) for row in candidates[: 8 * n]]
     rows = np.array(sparse).reshape(-1, len(query))
     if len(rows):
         rows = rows[goal.reached(score(rows)) & np.array([c.violations(r, query) == 0 for r in rows])]
-        rows = rows[pick(rows, query, c.scale, n)]
+        rows = rows[pick(rows, query, c.scale, n, c.changed_units(rows, query).sum(axis=1))]
     if len(rows) >= n:
         return rows, ""
     if timed_out:

@@ -62,13 +62,21 @@ def random_search(model: Model, query: np.ndarray, goal: Goal, c: Constraints, r
     rng = np.random.default_rng(seed)
     score = score_rows(model, batch_size)
     units = [u for u in c.units if c.mutable[u].all()]
+    # each column's unit (columns in no mutable unit never change: their mask stays False)
+    unit_of = np.zeros(len(query), dtype=np.int64)
+    member = np.zeros((len(units), len(query)), dtype=bool)
+    for j, unit in enumerate(units):
+        unit_of[unit], member[j, unit] = j, True
+    columns = np.arange(len(query))[None, :]
     found: list[np.ndarray] = []
     for k in range(1, len(units) + 1):
         for _ in range(ROUNDS):
-            rows = np.tile(query, (PER_ROUND, 1)).astype(np.float64)
-            for r in range(PER_ROUND):
-                for u in rng.choice(len(units), size=k, replace=False):
-                    rows[r, units[u]] = reference[rng.integers(len(reference)), units[u]]
+            # per candidate: k distinct units, each given the value(s) of its own random reference row
+            chosen = np.zeros((PER_ROUND, len(units)), dtype=bool)
+            np.put_along_axis(chosen, np.argsort(rng.random((PER_ROUND, len(units))), axis=1)[:, :k], True, axis=1)
+            donors = rng.integers(len(reference), size=(PER_ROUND, len(units)))
+            values = reference[donors[:, unit_of], columns]
+            rows = np.where(chosen @ member, values, query[None, :]).astype(np.float64)
             rows = c.finalize(rows, query)
             rows = rows[(rows != query).any(axis=1)]
             if len(rows):
