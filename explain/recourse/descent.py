@@ -54,7 +54,7 @@ def gradient_search(model: Model, query: np.ndarray, goal: Goal, c: Constraints,
     else where the search ended."""
     dtype = next((p.dtype for p in model.network.parameters()), torch.float32)
     device = model.device
-    as_tensor = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float64), device=device)  # noqa: E731
+    as_tensor = lambda a: torch.as_tensor(np.array(a, dtype=np.float64), device=device)  # noqa: E731 (a copy: read-only arrays)
     q, scale, mask = as_tensor(query), as_tensor(c.scale), as_tensor(c.mutable)
     low, high = (as_tensor(c.low) - q) / scale, (as_tensor(c.high) - q) / scale
     generator = torch.Generator().manual_seed(int(seed))
