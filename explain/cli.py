@@ -143,7 +143,8 @@ def _parser() -> argparse.ArgumentParser:
 
 COMPARE_GATES = ("agreement", "accuracy_a", "accuracy_b", "accuracy_drop", "ece_a", "ece_b",
                  "explanation_similarity", "mcnemar_p", "backward_trust", "new_error_share", "size_ratio",
-                 "latency_ratio", "mae_a", "mae_b")
+                 "latency_ratio", "mae_a", "mae_b", "fairness_drift", "parity_difference_a", "parity_difference_b",
+                 "worst_group_accuracy_drop")
 
 
 def _compare_parser(commands: Any) -> None:
@@ -160,12 +161,19 @@ def _compare_parser(commands: Any) -> None:
     pair.add_argument("--attack", choices=["pgd", "fgsm"], help="also draw both robustness curves under it")
     pair.add_argument("--alpha", type=float, help="also measure both conformal coverages at this miscoverage")
     pair.add_argument("--seed", type=int, default=0)
+    pair.add_argument("--metadata", nargs="+", metavar="COLUMN",
+                      help="columns of the table kept beside the features, never given to the models")
+    pair.add_argument("--sensitive", nargs="+", metavar="COLUMN",
+                      help="per-group accuracy of both models and the change in demographic parity difference "
+                           "(fairness_drift) between the groups of these columns")
+    pair.add_argument("--positive", metavar="CLASS", help="the favourable class of that parity (default: the second)")
     pair.add_argument("--out", default="compare.html", help="HTML report path (default compare.html)")
     pair.add_argument("--json", help="also write the JSON report here")
     pair.add_argument("--fail-if", dest="fail_if", action="append", default=[], metavar="EXPR",
                       help="a CI gate on B beside A, e.g. 'agreement<0.99', 'accuracy_drop>0.01'; exit 1 when it "
                            f"holds. Metrics: {', '.join(COMPARE_GATES)} (classifiers: accuracy, ECE, flips; "
-                           "regression: agreement is the mean absolute difference, mae_a, mae_b); size_ratio is A's "
+                           "regression: agreement is the mean absolute difference, mae_a, mae_b; with --sensitive: "
+                           "fairness_drift, parity_difference_a/_b, worst_group_accuracy_drop); size_ratio is A's "
                            "stored bytes over B's, latency_ratio B's seconds per row over A's; also written "
                            "compression.NAME")
 
@@ -300,7 +308,8 @@ def _compare(args: argparse.Namespace, model: Any, data: Any) -> int:
     names = ("A", "B") if other is not args.other else None
     print(f"comparing {args.model} with {args.other} on {len(data)} rows", file=sys.stderr)
     result = comparison_report(model, other, data, names=names, method=args.method, rows=args.rows,
-                               attack=args.attack, alpha=args.alpha, seed=args.seed)
+                               attack=args.attack, alpha=args.alpha, seed=args.seed, sensitive=args.sensitive,
+                               positive=args.positive)
     metrics = dict(result.metrics)
     metrics.update({k.split(".", 1)[1]: v for k, v in result.metrics.items()})
     return _written(args, result, gates, metrics)

@@ -80,3 +80,24 @@ def test_json_keeps_the_figures_not_the_rows(audited) -> None:
     assert result["names"] == ["original", "int8"] and len(result["per_class"]) == 2
     assert report["metrics"]["compression.agreement"] == result["agreement"]
     assert len(json.dumps(result)) < 5000
+
+
+def test_sensitive_groups_give_fairness_drift_gates() -> None:
+    import numpy as np
+    import pandas as pd
+
+    model, data = explain.load_example("breast_cancer")
+    band = np.where(data.x[:, 0] > np.median(data.x[:, 0]), "large", "small")
+    data = explain.Dataset(data.x, data.y, feature_names=data.feature_names, class_names=data.class_names,
+                           metadata=pd.DataFrame({"band": band}))
+    section = explain.audit(model, data, sections=["compression"], compress="prune:0.6", sensitive=["band"],
+                            rows=20).section("compression")
+    direct = explain.compare(model, explain.compress(model, method="prune", amount=0.6), data, rows=20,
+                             sensitive=["band"])
+    m = section.metrics
+    assert m["compression.fairness_drift"] == pytest.approx(direct.fairness_drift)
+    assert [m["compression.parity_difference_a"], m["compression.parity_difference_b"]] == pytest.approx(
+        direct.groups["parity_difference"])
+    assert m["compression.worst_group_accuracy_drop"] == pytest.approx(
+        max(direct.per_group()["accuracy_a"] - direct.per_group()["accuracy_b"]))
+    assert any(f.startswith("by band: demographic parity difference") for f in section.findings)

@@ -278,3 +278,22 @@ def test_audit_compress_adds_the_compression_section(tmp_path: Path, capsys: pyt
     assert main([*base, "--fail-if", "compression.agreement<0.99"]) == 1
     assert "- pruned 60%: " in capsys.readouterr().out
     assert json.loads((tmp_path / "r.json").read_text())["metrics"]["compression.agreement"] < 0.99
+
+
+def test_compare_sensitive_gates_on_fairness_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, data = _biased_files(tmp_path)
+    net = torch.nn.Linear(1, 2)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[0.0], [8.0]]))
+        net.bias.copy_(torch.tensor([0.0, -3.2]))  # "grant" where income > 0.4: both groups closer
+    explain.save_model(net, tmp_path / "lenient.pt2", torch.zeros(2, 1), feature_names=["income"],
+                       class_names=["deny", "grant"])
+    base = ["compare", str(model), str(tmp_path / "lenient.pt2"), str(data), "--target", "label", "--metadata", "group",
+            "--sensitive", "group", "--rows", "10", "--out", str(tmp_path / "c.html"), "--json", str(tmp_path / "c.json")]
+    assert main([*base, "--fail-if", "parity_difference_a<0.3"]) == 0
+    assert "- by group: demographic parity difference" in capsys.readouterr().out
+    report = json.loads((tmp_path / "c.json").read_text())
+    groups = report["sections"][0]["results"]["comparison"]["groups"]
+    assert groups["names"] == ["a", "b"] and groups["parity_difference"][0] > 0.3
+    assert report["metrics"]["compression.fairness_drift"] == pytest.approx(
+        groups["parity_difference"][1] - groups["parity_difference"][0])

@@ -234,3 +234,58 @@ def test_plots_of_a_comparison_and_a_sweep() -> None:
         plots.sweep_curves(c)
     sweep = explain.compress_sweep(model, _data(60), amounts=[0.5], rows=5, repeats=1)
     assert sweep.plot().data[0].name == "accuracy"
+
+
+def _grouped(n: int = 300) -> explain.Dataset:
+    import pandas as pd
+
+    base = _data(n, k=2)
+    sex = np.where(np.random.default_rng(5).random(n) < 0.4, "f", "m")
+    return explain.Dataset(base.x, base.y, feature_names=base.feature_names, metadata=pd.DataFrame({"sex": sex}))
+
+
+def test_per_group_deltas_equal_direct_figures() -> None:
+    model = explain.Model(_net(0, 2), task="classification")
+    other = explain.Model(_net(1, 2), task="classification")
+    data = _grouped()
+    c = explain.compare(model, other, data, rows=10, repeats=1, sensitive="sex")
+    pa, pb, sex = model.predict(data.x), other.predict(data.x), data.metadata["sex"].to_numpy()
+    frame = c.per_group()
+    assert frame["group"].tolist() == ["f", "m"] and frame["count"].tolist() == [(sex == "f").sum(), (sex == "m").sum()]
+    for g in ("f", "m"):
+        row = frame[frame["group"] == g].iloc[0]
+        assert row["accuracy_a"] == pytest.approx(np.mean(pa[sex == g] == data.y[sex == g]))
+        assert row["accuracy_b"] == pytest.approx(np.mean(pb[sex == g] == data.y[sex == g]))
+        assert row["selection_b"] == pytest.approx(np.mean(pb[sex == g] == 1))
+    parity = [abs(np.mean(p[sex == "f"] == 1) - np.mean(p[sex == "m"] == 1)) for p in (pa, pb)]
+    assert c.groups["parity_difference"] == pytest.approx(parity)
+    assert c.fairness_drift == pytest.approx(parity[1] - parity[0]) and c.summary()["fairness_drift"] == c.fairness_drift
+    fair = explain.fairness(model, data, sensitive="sex", bootstrap=0, flip=False)
+    assert c.groups["parity_difference"][0] == pytest.approx(fair.demographic_parity_difference)
+    same = explain.compare(model, model, data, rows=10, repeats=1, sensitive=["sex"])
+    assert same.fairness_drift == 0.0 and (same.per_group()["accuracy_delta"] == 0).all()
+    json.dumps(c.to_dict())
+
+
+def test_per_group_needs_a_dataset_and_names_the_fix() -> None:
+    model = explain.Model(_net(0, 2), task="classification")
+    data = _grouped(60)
+    with pytest.raises(explain.InputError, match="explain.Dataset"):
+        explain.compare(model, model, data.x, data.y, rows=5, repeats=1, sensitive="sex")
+    with pytest.raises(explain.InputError, match="sensitive"):
+        explain.compare(model, model, data, rows=5, repeats=1, sensitive="nope")
+    assert explain.compare(model, model, data, rows=5, repeats=1).per_group().empty
+
+
+def test_regression_groups_measure_the_mean_prediction_gap() -> None:
+    torch.manual_seed(0)
+    model = explain.Model(nn.Linear(6, 1), task="regression")
+    data = _grouped(80)
+    data = explain.Dataset(data.x, data.x[:, 0].astype(np.float64), feature_names=data.feature_names,
+                           metadata=data.metadata)
+    small = explain.compress(model, method="prune", amount=0.5)
+    c = explain.compare(model, small, data, rows=10, repeats=1, sensitive="sex")
+    pb, sex = small.predict(data.x), data.metadata["sex"].to_numpy()
+    gap = abs(pb[sex == "f"].mean() - pb[sex == "m"].mean())
+    assert c.groups["mean_prediction_gap"][1] == pytest.approx(gap, rel=1e-5)
+    assert "mae_delta" in c.per_group()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["headline", "chance", "trust_text", "ratio_text"]
+__all__ = ["headline", "chance", "trust_text", "ratio_text", "drift"]
 
 
 def ratio_text(ratio: float) -> str:
@@ -74,4 +74,33 @@ def trust_text(backward_trust: float | None, new_error_share: float | None, ece:
             f"{100 * (new_error_share or 0):.1f}% of the errors are new")
     if ece is not None:
         text += f"; ECE {ece[0]:.2g} -> {ece[1]:.2g}"
+    return text
+
+
+def drift(groups: dict[str, Any], frame: Any) -> str:
+    """Fairness drift: the parity difference (or mean prediction gap) of both, and the
+    group whose accuracy (or error) changes most.
+
+    Example:
+        >>> import pandas as pd
+        >>> g = {"sensitive": ["sex"], "parity_difference": [0.1, 0.15]}
+        >>> drift(g, pd.DataFrame({"group": ["f", "m"], "accuracy_a": [0.9, 0.95], "accuracy_b": [0.85, 0.95],
+        ...                        "accuracy_delta": [-0.05, 0.0]}))
+        "by sex: demographic parity difference 0.1 -> 0.15 (drift +0.05); largest change in a group's accuracy: 'f' 90.0% -> 85.0%"
+    """
+    by = " & ".join(groups["sensitive"])
+    if "parity_difference" in groups:
+        a, b = groups["parity_difference"]
+        text = f"by {by}: demographic parity difference {a:.2g} -> {b:.2g} (drift {b - a:+.2g})"
+        measure, share = "accuracy", True
+    else:
+        a, b = groups["mean_prediction_gap"]
+        text = f"by {by}: mean prediction gap {a:.3g} -> {b:.3g} (drift {b - a:+.3g})"
+        measure, share = "mae", False
+    if f"{measure}_delta" in getattr(frame, "columns", ()) and len(frame):
+        row = frame.loc[frame[f"{measure}_delta"].abs().fillna(-1).idxmax()]
+        before, after = (f"{100 * row[f'{measure}_a']:.1f}%", f"{100 * row[f'{measure}_b']:.1f}%") if share else \
+            (f"{row[f'{measure}_a']:.3g}", f"{row[f'{measure}_b']:.3g}")
+        what = "accuracy" if share else "mean absolute error"
+        text += f"; largest change in a group's {what}: {row['group']!r} {before} -> {after}"
     return text

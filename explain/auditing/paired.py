@@ -30,7 +30,7 @@ __all__ = ["comparison_report"]
 
 def comparison_report(model_a: Model, model_b: Any, data: Dataset, *, names: tuple[str, str] | None = None,
                       method: str = "saliency", rows: int = 200, attack: str | None = None,
-                      alpha: float | None = None, seed: int = 0,
+                      alpha: float | None = None, seed: int = 0, sensitive: Any = None, positive: Any = None,
                       progress: Callable[[str, float], None] | None = None) -> Audit:
     """Compare ``model_b`` with ``model_a`` on ``data`` and keep it as a report.
 
@@ -41,7 +41,8 @@ def comparison_report(model_a: Model, model_b: Any, data: Dataset, *, names: tup
         data: the rows (labelled: accuracy, calibration, flips).
         names: the two labels (default ``("A", "B")``, or ``("original", "int8")`` for a
             compressed copy).
-        method, rows, attack, alpha, seed: as :func:`explain.compare` takes them.
+        method, rows, attack, alpha, seed, sensitive, positive: as :func:`explain.compare`
+            takes them (``sensitive``: per-group deltas and the fairness drift).
         progress: called with (step, fraction done).
 
     Raises:
@@ -56,13 +57,14 @@ def comparison_report(model_a: Model, model_b: Any, data: Dataset, *, names: tup
     other, label = lighter(model_a, model_b)
     labels = names or (("A", "B") if isinstance(model_b, Model) else ("original", label))
     section = SECTION.run(model_a, data, compress=other, compare_method=method, compare_attack=attack,
-                          compare_alpha=alpha, compare_names=labels, rows=rows, seed=seed)
+                          compare_alpha=alpha, compare_names=labels, rows=rows, seed=seed, sensitive=sensitive,
+                          positive=positive)
     if progress is not None:
         progress("done", 1.0)
     provenance = {
         "model_a_sha256": _model_digest(model_a), "model_b_sha256": _model_digest(other),
         "data_sha256": _data_digest(data), "versions": _versions(), "python": platform.python_version(),
-        "seed": seed, "rows": rows, "options": {"method": method, "attack": str(attack), "alpha": str(alpha),
+        "seed": seed, "rows": rows, "options": {"method": method, "attack": str(attack), "alpha": str(alpha), "sensitive": str(sensitive),
                                                 "model_b": str(model_b) if not isinstance(model_b, Model) else "model"},
         "sections": [SECTION.name], "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 3),

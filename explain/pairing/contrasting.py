@@ -39,6 +39,7 @@ from explain.diagnostics.measures import confusion, per_class_scores
 from explain.diagnostics.truth import labelled_outputs
 from explain.errors import ExplainError, InputError
 from explain.pairing.footprint import latencies, model_size
+from explain.pairing.grouped import group_deltas, groups_of
 from explain.pairing.measures import flip_counts, hurt_rows, map_agreement, mcnemar_p, trust
 from explain.results.comparison import Comparison
 
@@ -52,7 +53,7 @@ def compare(model_a: Any, model_b: Any, data: Any, targets: Any = None, *, metho
             epsilons: Sequence[float] | None = None, alpha: float | None = None, repeats: int = 5,
             latency_rows: int = 256, names: Sequence[str] = ("A", "B"), seed: int = 0,
             batch_size: int | None = None, progress: Callable[[float], None] | None = None,
-            **attack_options: Any) -> Comparison:
+            sensitive: Any = None, positive: Any = None, **attack_options: Any) -> Comparison:
     """Compare model B with model A on the same rows.
 
     Args:
@@ -81,6 +82,11 @@ def compare(model_a: Any, model_b: Any, data: Any, targets: Any = None, *, metho
         seed: the sample of explained rows, the calibration split and the methods' sampling.
         batch_size: rows per forward pass; None: from the memory budget.
         progress: called with the fraction of the work done.
+        sensitive: column names (metadata or features of a Dataset) whose groups to compare
+            the two models in, as :func:`explain.fairness` takes them: each group's accuracy
+            (or mean absolute error) under A and B, and the change in the demographic parity
+            difference (regression: the mean prediction gap); see ``Comparison.per_group()``.
+        positive: the favourable class of that parity (default: the second of two classes).
 
     Returns:
         A :class:`explain.Comparison`.
@@ -123,6 +129,8 @@ def compare(model_a: Any, model_b: Any, data: Any, targets: Any = None, *, metho
         _merge(fields, _classes(a, b, data, targets, out_a, out_b, truth, batch_size, opts["seed"]))
     else:
         _merge(fields, _regression(out_a, out_b, truth))
+    if sensitive is not None:
+        fields["groups"] = _groups(a, data, sensitive, positive, fields)
     step()
     _merge(fields, _explanations(a, b, data, fields["predicted_a"], fields["disagreeing"], opts))
     step()
@@ -204,6 +212,16 @@ def _classes(a: Model, b: Model, data: Any, targets: Any, out_a: np.ndarray, out
                  flips=flips, mcnemar_p=mcnemar_p(flips["a_right_b_wrong"], flips["a_wrong_b_right"]),
                  backward_trust=kept, new_error_share=new, true_prob_drop=drop, hurt=hurt_rows(drop), ece=ece)
     return found
+
+
+def _groups(a: Model, data: Any, sensitive: Any, positive: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    from explain.equity.assessing import _positive
+
+    columns, names, codes = groups_of(data, sensitive, fields["n"])
+    classes = tuple(fields["class_names"] or ())
+    pos = _positive(positive, classes) if a.task == "classification" else None
+    return group_deltas(columns, names, codes, truth=fields["truth"], predicted_a=fields["predicted_a"],
+                        predicted_b=fields["predicted_b"], task=a.task, positive=pos, classes=classes)
 
 
 def _regression(out_a: np.ndarray, out_b: np.ndarray, truth: np.ndarray | None) -> dict[str, Any]:

@@ -107,6 +107,9 @@ class Comparison(Exported):
         true_prob_drop: per row, A's probability of the true class minus B's (regression:
             B's absolute error minus A's). hurt: positions by that drop, largest first
             (Hooker et al.'s compression-identified exemplars), at most 20 with a drop > 0.
+        groups: with ``sensitive=``: the groups' names, counts and each model's figures per
+            group (see :meth:`per_group`) and ``parity_difference`` (classifiers) or
+            ``mean_prediction_gap`` (regression) as ``[a, b]``; else None.
         params: the options it ran with, and notes (a method fallback).
     """
 
@@ -150,10 +153,35 @@ class Comparison(Exported):
     new_error_share: float | None = None
     true_prob_drop: np.ndarray | None = None
     hurt: np.ndarray | None = None
+    groups: dict[str, Any] | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         freeze(self, _COMPARISON_ARRAYS, ("names", "class_names", "feature_names"))
+
+    @property
+    def fairness_drift(self) -> float | None:
+        """B's demographic parity difference minus A's (regression: the mean prediction
+        gap's change); None without ``sensitive=``."""
+        if not self.groups:
+            return None
+        pair = self.groups.get("parity_difference") or self.groups.get("mean_prediction_gap")
+        return float(pair[1] - pair[0])
+
+    def per_group(self) -> pd.DataFrame:
+        """One row per sensitive group: rows, each model's accuracy (regression: mean
+        absolute error) and selection rate (regression: mean prediction), and B - A."""
+        import pandas as pd
+
+        if not self.groups:
+            return pd.DataFrame(columns=["group", "count"])
+        g = self.groups
+        frame = pd.DataFrame({"group": g["names"], "count": g["count"]})
+        for measure in ("accuracy", "selection", "mae", "mean"):
+            if f"{measure}_a" in g:
+                frame[f"{measure}_a"], frame[f"{measure}_b"] = g[f"{measure}_a"], g[f"{measure}_b"]
+                frame[f"{measure}_delta"] = frame[f"{measure}_b"] - frame[f"{measure}_a"]
+        return frame
 
     @property
     def explanation_similarity(self) -> float:
@@ -187,7 +215,8 @@ class Comparison(Exported):
         return {"agreement": self.agreement, "accuracy": self.accuracy, "ece": self.ece,
                 "explanation_similarity": self.explanation_similarity, "flips": dict(self.flips),
                 "mcnemar_p": self.mcnemar_p, "backward_trust": self.backward_trust,
-                "new_error_share": self.new_error_share, "latency": self.latency, "coverage": self.coverage}
+                "new_error_share": self.new_error_share, "latency": self.latency, "coverage": self.coverage,
+                "fairness_drift": self.fairness_drift}
 
     def plot(self, kind: str = "classes", **options: Any) -> go.Figure:
         """``"classes"``: per-class deltas; ``"similarity"``: the similarity histogram;

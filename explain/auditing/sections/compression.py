@@ -8,7 +8,9 @@ compare with. The findings say it in words (:mod:`explain.auditing.compression_t
 metrics ``compression.agreement``, ``.accuracy_a``, ``.accuracy_b``, ``.accuracy_drop``,
 ``.ece_a``, ``.ece_b``, ``.explanation_similarity``, ``.mcnemar_p``, ``.backward_trust``,
 ``.new_error_share``, ``.size_ratio`` (A's stored bytes over B's) and ``.latency_ratio``
-(B's seconds per row over A's) serve as gates; the JSON keeps the figures and per-class
+(B's seconds per row over A's), with ``sensitive=`` ``.fairness_drift`` (B's demographic
+parity difference minus A's), ``.parity_difference_a``/``_b`` and
+``.worst_group_accuracy_drop``, serve as gates; the JSON keeps the figures and per-class
 table, not the per-row arrays.
 
 Example:
@@ -23,6 +25,8 @@ Example:
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from explain.auditing import compression_text as text
 from explain.auditing.common import Findings, Section, SectionSpec, finite, timed
@@ -88,6 +92,13 @@ def comparison_metrics(comparison: Any, prefix: str = "compression.") -> dict[st
         out["size_ratio"] = c.size[0]["stored_bytes"] / c.size[1]["stored_bytes"]
     if c.latency[0] > 0:
         out["latency_ratio"] = c.latency[1] / c.latency[0]
+    if c.groups:
+        out["fairness_drift"] = c.fairness_drift
+        if "parity_difference" in c.groups:
+            out["parity_difference_a"], out["parity_difference_b"] = c.groups["parity_difference"]
+        if "accuracy_a" in c.groups:
+            drops = np.asarray(c.groups["accuracy_a"]) - np.asarray(c.groups["accuracy_b"])
+            out["worst_group_accuracy_drop"] = float(np.nanmax(drops))
     return {f"{prefix}{k}": float(v) for k, v in out.items() if v is not None}
 
 
@@ -102,6 +113,8 @@ def comparison_findings(comparison: Any, label: str) -> list[str]:
     trusted = text.trust_text(c.backward_trust, c.new_error_share, c.ece)
     if trusted:
         findings.append(trusted)
+    if c.groups:
+        findings.append(text.drift(c.groups, c.per_group()))
     if c.params.get("method_note"):
         findings.append(str(c.params["method_note"]))
     return findings
@@ -109,8 +122,8 @@ def comparison_findings(comparison: Any, label: str) -> list[str]:
 
 def compression_section(model: Model, data: Dataset, *, compress: Any = None, compare_method: str = "saliency",
                         compare_attack: str | None = None, compare_alpha: float | None = None,
-                        compare_names: tuple[str, str] | None = None, rows: int = 100, seed: int = 0,
-                        **_: Any) -> Section:
+                        compare_names: tuple[str, str] | None = None, sensitive: Any = None,
+                        positive: Any = None, rows: int = 100, seed: int = 0, **_: Any) -> Section:
     """Compare ``model`` with its int8 version (or ``compress``: ``"prune:0.5"``, or a
     second Model) on ``data`` with :func:`explain.compare`.
 
@@ -122,6 +135,8 @@ def compression_section(model: Model, data: Dataset, *, compress: Any = None, co
         compare_attack: an attack for both robustness curves (default: none).
         compare_alpha: conformal miscoverage for both coverages (default: none).
         compare_names: the two models' labels (default: ``("original", label)``).
+        sensitive, positive: the fairness section's groups: each group's accuracy under both
+            and the change in demographic parity difference (``compression.fairness_drift``).
         rows: rows explained for the similarity. seed: seeds the sample.
     """
     def run() -> Findings:
@@ -132,7 +147,7 @@ def compression_section(model: Model, data: Dataset, *, compress: Any = None, co
         if isinstance(compress, Model):
             label = names[1]
         comparison = compare(model, other, data, method=compare_method, rows=rows, attack=compare_attack,
-                             alpha=compare_alpha, names=names, seed=seed)
+                             alpha=compare_alpha, names=names, seed=seed, sensitive=sensitive, positive=positive)
         return comparison_findings(comparison, label), comparison_metrics(comparison), {"comparison": comparison}
 
     return timed(SECTION, run)
@@ -156,7 +171,7 @@ def compression_export(name: str, result: Any) -> Any:
     c = result
     out = {"names": list(c.names), "task": c.task, "n": c.n, "method": c.method, "k": c.k, **c.summary(),
            "similarity": c.similarity(), "size": list(c.size) if c.size else None,
-           "per_class": c.per_class().to_dict("records"), "disagreeing": 0 if c.disagreeing is None
+           "per_class": c.per_class().to_dict("records"), "groups": c.groups, "disagreeing": 0 if c.disagreeing is None
            else len(c.disagreeing), "params": {k: str(v) for k, v in c.params.items()}}
     if c.epsilons is not None:
         out["robustness"] = {"epsilons": c.epsilons, "accuracy_a": c.robust_accuracy_a,
