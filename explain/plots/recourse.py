@@ -67,14 +67,16 @@ def counterfactual_table(result: Counterfactuals, index: int = 0, *, changed_onl
     picked = result.query_index == index
     header = ["feature", "query"] + [f"counterfactual {k}" for k in range(len(mine))]
     names = [display_text(result.feature_names[j]) for j in features] + \
-        ["prediction", "features changed", "proximity (MAD)", "plausibility (MAD)"]
-    columns = [names, [f"{query[j]:.4g}" for j in features] + [_label(result, result.query_prediction[index]), "", "", ""]]
+        ["prediction", "features changed", "proximity (MAD)", "plausibility (MAD)", "robustness"]
+    columns = [names, [f"{query[j]:.4g}" for j in features] + [_label(result, result.query_prediction[index]), "", "", "",
+                                                                 ""]]
     fills = [["white"] * len(names), ["white"] * len(names)]
     for k, row in enumerate(mine):
         columns.append([f"{row[j]:.4g}" for j in features] + [
             _label(result, result.prediction[picked][k]), str(int(result.sparsity[picked][k])),
-            f"{result.proximity[picked][k]:.3g}", f"{result.plausibility[picked][k]:.3g}"])
-        fills.append([_CHANGED if row[j] != query[j] else "white" for j in features] + ["white"] * 4)
+            f"{result.proximity[picked][k]:.3g}", f"{result.plausibility[picked][k]:.3g}",
+            f"{result.robustness[picked][k]:.0%}" if np.isfinite(result.robustness[picked][k]) else "-"])
+        fills.append([_CHANGED if row[j] != query[j] else "white" for j in features] + ["white"] * 5)
     fig = go.Figure(go.Table(header={"values": header, "fill_color": "#f0f0f0"},
                              cells={"values": columns, "fill_color": fills}))
     reason = result.reasons[index]

@@ -10,5 +10,7 @@ model decide otherwise (layer 5: imports core, results, runtime and the feature 
 - :mod:`~explain.recourse.sampling`: a seeded model-agnostic search over a few
   features set to values the data holds (black-box models).
 - :mod:`~explain.recourse.selection`: sparsification, the measures, the diverse pick.
+- :mod:`~explain.recourse.stability`: robust recourse, the share of small perturbations
+  under which a counterfactual holds.
 - :mod:`~explain.recourse.finding`: ``counterfactuals`` itself.
 """

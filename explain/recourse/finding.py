@@ -9,7 +9,8 @@ finds fewer than ``n``). Black-box models (``model.differentiable`` False, e.g. 
 onnxruntime) and ``method="random"`` use the model-agnostic search alone. Candidates are settled onto the
 constraints (integers rounded, one-hot groups snapped), sparsified greedily, picked for
 diversity, and verified by one last forward pass: every returned counterfactual reaches
-the target and breaks no constraint.
+the target and breaks no constraint. Each is then scored under ``DRAWS`` small seeded
+perturbations (:mod:`~explain.recourse.stability`): its ``robustness``.
 
 Example:
     >>> import numpy as np, torch, explain
@@ -40,6 +41,7 @@ from explain.recourse.descent import gradient_search
 from explain.recourse.goals import Goal, resolve_goal
 from explain.recourse.sampling import random_search, score_rows
 from explain.recourse.selection import distance, diversity, nearest, pick, sparsify
+from explain.recourse.stability import DRAWS, NOISE, held_under_noise
 from explain.results.recourse import Counterfactuals
 
 __all__ = ["counterfactuals", "METHODS"]
@@ -74,7 +76,9 @@ def counterfactuals(model: Any, data: Any, queries: Any, *, target: Any = None, 
 
     Returns:
         A :class:`explain.Counterfactuals`: ``.examples[i]``, ``.validity``, ``.sparsity``,
-        ``.proximity``, ``.plausibility``, ``.diversity``, ``.reasons``.
+        ``.proximity``, ``.plausibility``, ``.diversity``, ``.robustness`` (the share of
+        small perturbations under which each stays valid, :mod:`~explain.recourse.stability`),
+        ``.reasons``.
 
     Raises:
         InputError: a bad option, an unknown feature or class, a missing target.
@@ -165,6 +169,7 @@ def _result(model: Any, names: tuple[str, ...], q: np.ndarray, found: list[np.nd
         mine = index == i
         plausible[mine] = nearest(values[mine], x[goals[i].reached(reference_out)], c.scale)
     spread = np.array([diversity(values[index == i], c.scale) for i in range(len(q))])
+    robust = held_under_noise(values, [goals[i] for i in index], c, score, seed=opts["seed"])
 
     def predicted(o: np.ndarray) -> np.ndarray:
         return o.argmax(axis=1).astype(float) if model.task == "classification" else o[:, 0]
@@ -172,11 +177,11 @@ def _result(model: Any, names: tuple[str, ...], q: np.ndarray, found: list[np.nd
     return Counterfactuals(
         feature_names=names, queries=q, values=values, query_index=index, validity=np.ones(len(values), dtype=bool),
         sparsity=sparsity, proximity=proximity, plausibility=plausible, prediction=predicted(out),
-        query_prediction=predicted(query_out), diversity=spread, targets=tuple(g.label for g in goals),
+        query_prediction=predicted(query_out), diversity=spread, robustness=robust, targets=tuple(g.label for g in goals),
         reasons=tuple(reasons), outputs=classes, task=model.task, methods=tuple(methods),
         params={"n": opts["n"], "method": opts["method"], "time_limit": opts["time_limit"], "seed": opts["seed"],
                 "immutable": [immutable] if isinstance(immutable, str) else list(immutable or ()),
                 "ranges": {str(k): list(v) for k, v in (ranges or {}).items()},
                 "onehot": [[names[j] for j in g] for g in c.groups],
                 "integer": [names[j] for j in np.flatnonzero(c.integer)], "scale": c.scale.tolist(),
-                "batch_size": batch_size})
+                "batch_size": batch_size, "noise": NOISE, "draws": DRAWS})

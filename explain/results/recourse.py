@@ -57,6 +57,10 @@ class Counterfactuals(Exported):
             than ``n`` (or no) counterfactuals; "" where it has ``n``.
         outputs: class names (or ``"prediction"``). task: the model's task.
         methods: the search that found each query's set. params: the options it ran with.
+        robustness: ``(found,)`` the share of small seeded perturbations (Gaussian noise of
+            0.1 MAD on each mutable feature, projected onto the constraints) under which the
+            counterfactual still reaches the target (:mod:`explain.recourse.stability`);
+            NaN where not measured.
     """
 
     feature_names: tuple[str, ...]
@@ -76,10 +80,13 @@ class Counterfactuals(Exported):
     task: str
     methods: tuple[str, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
+    robustness: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.robustness is None:
+            object.__setattr__(self, "robustness", np.full(len(self.values), np.nan))
         freeze(self, ("queries", "values", "query_index", "validity", "sparsity", "proximity", "plausibility",
-                      "prediction", "query_prediction", "diversity"),
+                      "prediction", "query_prediction", "diversity", "robustness"),
                ("feature_names", "targets", "reasons", "outputs", "methods"))
 
     def __len__(self) -> int:
@@ -103,7 +110,7 @@ class Counterfactuals(Exported):
         import pandas as pd
 
         frame = pd.DataFrame(self.values, columns=list(self.feature_names))
-        for name in ("validity", "sparsity", "proximity", "plausibility", "prediction"):
+        for name in ("validity", "sparsity", "proximity", "plausibility", "robustness", "prediction"):
             frame[name] = getattr(self, name)
         frame.insert(0, "query", self.query_index)
         return frame
@@ -122,7 +129,8 @@ class Counterfactuals(Exported):
         return frame
 
     def summary(self) -> pd.DataFrame:
-        """One row per query: target, counterfactuals found, mean measures, diversity, reason."""
+        """One row per query: target, counterfactuals found, mean measures (robustness too),
+        diversity, reason."""
         import pandas as pd
 
         found = np.bincount(self.query_index.astype(int), minlength=len(self)) if len(self.values) else \
@@ -133,7 +141,7 @@ class Counterfactuals(Exported):
 
         return pd.DataFrame({"target": self.targets, "found": found, "sparsity": mean(self.sparsity),
                              "proximity": mean(self.proximity), "plausibility": mean(self.plausibility),
-                             "diversity": self.diversity, "reason": self.reasons})
+                             "robustness": mean(self.robustness), "diversity": self.diversity, "reason": self.reasons})
 
     def plot(self, index: int = 0, **options: Any) -> go.Figure:
         """Query ``index`` beside its counterfactuals, changes marked (see
