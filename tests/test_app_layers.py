@@ -17,7 +17,7 @@ LAYERS = [
     {"cache", "charts"},
     {"lifecycle", "compute"},
     {"widgets"},
-    {"saliency", "robust", "diagnose", "cohorts", "groups", "whatif", "effects_view"},
+    {"saliency", "robust", "diagnose", "cohorts", "groups", "whatif", "effects_view", "pairs_view"},
     {"sections"},
     {"trust"},
     {"panels"},

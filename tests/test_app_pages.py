@@ -19,7 +19,7 @@ from explain.app.navigation import page_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # Pages by their files in the package (what app.py's st.navigation lists).
-PAGES = ["performance", "error_analysis", "fairness", "what_if", "feature_effects", "shap", "attention", "report",
+PAGES = ["performance", "error_analysis", "fairness", "what_if", "feature_effects", "compare", "shap", "attention", "report",
          "robustness", "uncertainty", "quality"]
 
 
@@ -462,3 +462,51 @@ def test_feature_effects_page_pdp_ale_and_a_pair_equal_the_library() -> None:
     pair = explain.partial_dependence(model, data, features=[tuple(data.feature_names[:2])], kind="average")
     z = _array(_charts(at)[0]["data"][0]["z"])
     assert z.size == pair.average[tuple(data.feature_names[:2])][1].size
+
+
+# --- the Compare page ---------------------------------------------------------------------
+def test_compare_page_int8_and_pruned_equal_the_library_and_the_sweep() -> None:
+    at = _loaded("breast_cancer")
+    at.switch_page(str(page_file("compare"))).run()
+    _ok(at)
+    assert any("Press **Compare**" in i.value or "press **Compare**" in i.value for i in at.info)
+    _click(at, "Compare")
+    model, data = explain.load_example("breast_cancer")
+    mine = explain.compare(model, explain.compress(model, method="quantize"), data, rows=100,
+                           names=("original", "int8"))
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Agreement"] == f"{100 * mine.agreement:.1f}%"
+    assert shown["Accuracy"] == f"{mine.accuracy[0]:.1%} → {mine.accuracy[1]:.1%}"
+    assert shown["ECE"] == f"{mine.ece[0]:.3f} → {mine.ece[1]:.3f}"
+    assert shown["Explanation similarity"] == f"{mine.explanation_similarity:.3f}"
+    assert shown["Size"].endswith("MB") and shown["Latency"].endswith("ms/row")
+    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert any(t.startswith("Per-class change") for t in titles) and any(t.startswith("Explanation similarity")
+                                                                       for t in titles)
+    at.radio(key="compare.second").set_value("Prune at").run()
+    at.slider(key="compare.amount").set_value(0.6).run()
+    _click(at, "Compare")
+    pruned = explain.compare(model, explain.compress(model, method="prune", amount=0.6), data, rows=100)
+    assert {m.label: m.value for m in at.metric}["Agreement"] == f"{100 * pruned.agreement:.1f}%"
+    assert len(pruned.disagreeing) and at.selectbox(key="compare.row").value == int(pruned.disagreeing[0])
+    assert any(c["layout"]["title"]["text"].startswith(f"Row {pruned.rows[pruned.disagreeing[0]]}:")
+               for c in _charts(at))
+    _click(at, "Run the sweep")
+    sweep = explain.compress_sweep(model, data, amounts=(0.2, 0.4, 0.6, 0.8), keep=0.99)
+    assert any(f"agreement ≥ 99%: {sweep.best:.0%}" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("name", ["diabetes", "digits", "sentiment"])
+def test_compare_page_other_tasks_and_modalities(name: str) -> None:
+    at = _loaded(name)
+    at.switch_page(str(page_file("compare"))).run()
+    _ok(at)
+    _click(at, "Compare")
+    shown = {m.label: m.value for m in at.metric}
+    model, data = explain.load_example(name)
+    if name == "diabetes":
+        mine = explain.compare(model, explain.compress(model, method="quantize"), data, rows=100)
+        assert shown["Agreement"] == f"{mine.agreement:.4g} apart"
+        assert shown["Mean absolute error"] == f"{mine.accuracy[0]:.4g} → {mine.accuracy[1]:.4g}"
+    else:
+        assert shown["Agreement"].endswith("%") and "Explanation similarity" in shown

@@ -32,7 +32,7 @@ LAUNCH_ARGS = [
 FEATURES = ["age", "income", "height", "weight", "score"]
 COLUMNS = ["age", "income", "diagnosis", "height", "weight", "score"]  # the label in the middle
 VIEWPORT = {"width": 1400, "height": 1000}
-PAGES = ["Home", "Performance", "Error analysis", "Fairness", "What-if", "Feature effects", "Saliency", "SHAP",
+PAGES = ["Home", "Performance", "Error analysis", "Fairness", "What-if", "Feature effects", "Compare", "Saliency", "SHAP",
          "Attention", "Report", "Robustness", "Uncertainty", "Explanation quality"]
 SERVER_PID = [0]
 

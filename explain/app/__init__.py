@@ -30,7 +30,7 @@ checks both rules):
 - the pages' own work, in this order: :mod:`~explain.app.saliency`, :mod:`~explain.app.robust`,
   :mod:`~explain.app.diagnose` (Performance), :mod:`~explain.app.cohorts` (Error analysis) and
   :mod:`~explain.app.groups` (Fairness), :mod:`~explain.app.whatif` (What-if) and
-  :mod:`~explain.app.effects_view` (Feature effects),
+  :mod:`~explain.app.effects_view` (Feature effects), :mod:`~explain.app.pairs_view` (Compare),
   :mod:`~explain.app.sections`, :mod:`~explain.app.trust`, :mod:`~explain.app.panels`.
 - :mod:`~explain.app.pages`: one module per page, whose ``render()`` draws it.
 """
@@ -39,6 +39,6 @@ from __future__ import annotations
 
 __all__ = [
     "cache", "charts", "choices", "cohorts", "compute", "diagnose", "effects_view", "groups", "infer", "lifecycle", "navigation", "page",
-    "pages", "panels", "persist", "remote", "robust", "saliency", "scoreboard", "sections", "tables", "tasks",
+    "pages", "pairs_view", "panels", "persist", "remote", "robust", "saliency", "scoreboard", "sections", "tables", "tasks",
     "trust", "whatif", "widgets",
 ]

@@ -37,7 +37,8 @@ from explain.results.recourse import Counterfactuals
 
 __all__ = ["attribution", "shap_values", "attention_maps", "audit_report", "performance", "slices", "error_analysis",
            "cohort_drivers", "fairness", "data_balance", "group_importance", "partial_dependence", "accumulated_effects",
-           "counterfactuals", "row_outputs", "row_attribution", "row_uncertainty", "GROUP_ROWS"]
+           "counterfactuals", "row_outputs", "row_attribution", "row_uncertainty", "comparison",
+           "compression_sweep", "GROUP_ROWS"]
 
 GROUP_ROWS = 1000  # per-group importance: at most this many rows of each group
 
@@ -152,6 +153,20 @@ def accumulated_effects(*, compute: bool, features: Sequence[str], bins: int) ->
     """Accumulated local effects of ``features`` over every row, with at most ``bins`` bins."""
     return cached("accumulated_effects", None, f"accumulated local effects of {', '.join(features)}…",
                   tasks.accumulated_effects, compute=compute, features=list(features), bins=int(bins))
+
+
+def comparison(*, compute: bool, method: str, amount: float, explain_method: str, rows: int) -> Any:
+    """The model beside its int8 (``method="quantize"``) or pruned copy on every row
+    (:func:`explain.compare`, seed 0)."""
+    what = "int8 weights" if method == "quantize" else f"pruned to {amount:.0%}"
+    return cached("comparison", None, f"comparing with the {what} copy…", tasks.comparison, compute=compute,
+                  compression=method, amount=float(amount), method=explain_method, rows=int(rows))
+
+
+def compression_sweep(*, compute: bool, amounts: Sequence[float], keep: float) -> Any:
+    """Pruning at each of ``amounts``: agreement, accuracy, similarity, size (:func:`explain.compress_sweep`)."""
+    return cached("compression_sweep", None, "pruning at each amount…", tasks.compression_sweep, compute=compute,
+                  method="prune", amounts=[float(a) for a in amounts], keep=float(keep))
 
 
 def _digest(rows: np.ndarray) -> str:

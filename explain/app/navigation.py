@@ -26,6 +26,7 @@ PAGES = {
     "fairness": "Fairness",
     "what_if": "What-if",
     "feature_effects": "Feature effects",
+    "compare": "Compare",
     "saliency": "Saliency",
     "shap": "SHAP",
     "attention": "Attention",

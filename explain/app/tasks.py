@@ -19,7 +19,7 @@ from explain.errors import DataError, InputError
 __all__ = ["attribute", "shap_values", "attention", "audit", "section", "robustness", "quick_quality",
            "full_quality", "sanity", "score", "performance", "slices", "error_analysis", "cohort_drivers", "fairness",
            "data_balance", "group_importance", "partial_dependence", "accumulated_effects", "counterfactuals", "row_outputs",
-           "row_attribution", "row_uncertainty"]
+           "row_attribution", "row_uncertainty", "comparison", "compression_sweep"]
 
 Progress = Callable[[float], None]
 SCORE_ROWS = 10_000  # accuracy / R² on at most this many rows, at load time
@@ -157,6 +157,20 @@ def counterfactuals(model: Model, data: Dataset, *, progress: Progress, query: A
     found = explain.counterfactuals(model, data, query, **options)
     progress(1.0)
     return found
+
+
+def comparison(model: Model, data: Dataset, *, progress: Progress, compression: str, amount: float,
+               **options: Any) -> Any:
+    """The model beside its compressed copy (``compression`` ``"quantize"`` or ``"prune"``
+    at ``amount``), made where the model lives (:func:`explain.compress`, :func:`explain.compare`)."""
+    light = explain.compress(model, method=compression, amount=amount)
+    label = "int8" if compression == "quantize" else f"pruned {amount:.0%}"
+    return explain.compare(model, light, data, names=("original", label), progress=progress, **options)
+
+
+def compression_sweep(model: Model, data: Dataset, *, progress: Progress, **options: Any) -> Any:
+    """Pruning amounts against agreement, accuracy and similarity (:func:`explain.compress_sweep`)."""
+    return explain.compress_sweep(model, data, progress=progress, **options)
 
 
 def row_outputs(model: Model, data: Dataset, *, progress: Progress, rows: Any) -> Any:
