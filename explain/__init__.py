@@ -48,7 +48,7 @@ from explain.pairing.footprint import model_size
 from explain.pairing.shrinking import compress
 from explain.pairing.sweeping import compress_sweep
 from explain.quality.measures import agreement, evaluate, sanity_check, verdict
-from explain.recourse.finding import counterfactuals
+from explain.recourse_media.dispatch import counterfactuals
 from explain.results import (
     AccumulatedEffects,
     Agreement,
@@ -67,6 +67,7 @@ from explain.results import (
     FlipProbe,
     GlobalImportance,
     GroupImportance,
+    ImageCounterfactuals,
     ModelSize,
     PartialDependence,
     Performance,
@@ -76,6 +77,7 @@ from explain.results import (
     RobustnessResult,
     SanityCheck,
     SliceMetrics,
+    TextCounterfactuals,
     ThresholdPreview,
     Uncertainty,
 )
@@ -153,6 +155,8 @@ __all__ = [
     "ale",
     "partial_dependence",
     "Counterfactuals",
+    "ImageCounterfactuals",
+    "TextCounterfactuals",
     "counterfactuals",
     "Comparison",
     "CompressionSweep",

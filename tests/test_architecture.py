@@ -27,6 +27,7 @@ LAYERS = {
     "effects": 4,  # global feature effects: core, results and runtime only
     "recourse": 5,  # counterfactuals: above effects, whose feature handling it shares
     "equity": 6,  # fairness: above diagnostics, whose scoring path it shares
+    "recourse_media": 6.5,  # counterfactuals of images and text: above recourse and adversarial
     "pairing": 6.5,  # compare and compress: above adversarial (robustness curves), below auditing
     "auditing": 7,
     "cli": 8,

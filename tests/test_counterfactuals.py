@@ -169,9 +169,9 @@ def test_counterfactual_errors(loans: tuple[explain.Model, explain.Dataset]) -> 
     three = explain.Model(torch.nn.Linear(7, 3), task="classification", feature_names=FEATURES)
     with pytest.raises(explain.InputError, match="pass target="):
         explain.counterfactuals(three, data, data[:1])
-    image = explain.Model(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2)), modality="image",
-                          input_shape=(1, 2, 2))
-    with pytest.raises(explain.InputError, match="tabular"):
+    image = explain.Model(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1)), modality="image",
+                          task="regression", input_shape=(1, 2, 2))  # images: tests/test_counterfactuals_media.py
+    with pytest.raises(explain.InputError, match="regression"):
         explain.counterfactuals(image, np.zeros((3, 1, 2, 2)), np.zeros((1, 1, 2, 2)))
 
 

@@ -344,6 +344,8 @@ def test_public_api():
         "ale_curves",
         "counterfactual_table",
         "counterfactual_changes",
+        "counterfactual_difference",
+        "counterfactual_edits",
         "sweep_curves",
         "class_deltas",
         "similarity_histogram",

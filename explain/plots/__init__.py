@@ -41,6 +41,7 @@ from explain.plots.quality import (
     deletion_insertion,
 )
 from explain.plots.recourse import counterfactual_changes, counterfactual_table
+from explain.plots.recourse_media import counterfactual_difference, counterfactual_edits
 from explain.plots.robustness import (
     adversarial_example,
     explanation_shift,
@@ -114,6 +115,8 @@ __all__ = [
     "ale_curves",
     "counterfactual_table",
     "counterfactual_changes",
+    "counterfactual_difference",
+    "counterfactual_edits",
     "sweep_curves",
     "class_deltas",
     "similarity_histogram",

@@ -27,6 +27,7 @@ from explain.results.importance import GlobalImportance
 from explain.results.performance import Performance, SliceMetrics
 from explain.results.quality import Agreement, Quality, SanityCheck
 from explain.results.recourse import Counterfactuals
+from explain.results.recourse_media import ImageCounterfactuals, TextCounterfactuals
 from explain.results.robustness import RobustnessResult
 from explain.results.uncertainty import (
     Calibration,
@@ -40,5 +41,5 @@ __all__ = ["Attribution", "AttentionMaps", "RobustnessResult", "Uncertainty", "R
            "PredictionSets", "RiskCoverage", "Quality", "SanityCheck", "Agreement", "GlobalImportance",
            "Performance", "SliceMetrics", "Cohort", "CohortDrivers", "ErrorAnalysis", "ErrorHeatmap",
            "Fairness", "FlipProbe", "ThresholdPreview", "DataBalance", "GroupImportance",
-           "PartialDependence", "AccumulatedEffects", "Counterfactuals", "Comparison", "CompressionSweep",
+           "PartialDependence", "AccumulatedEffects", "Counterfactuals", "ImageCounterfactuals", "TextCounterfactuals", "Comparison", "CompressionSweep",
            "ModelSize"]
