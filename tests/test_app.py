@@ -545,3 +545,48 @@ def test_replacing_an_upload_50_times_gives_the_memory_back(clinic: tuple[bytes,
     alive = [p for p in multiprocessing.active_children() if p.name == "explain-model-worker"]
     assert len(workers) == 50 and len(alive) == 1, "each replaced model's worker stopped"
     assert _rss_mb() - start < 150, f"server memory grew by {_rss_mb() - start:.0f} MB"
+
+
+# --- the Compare page's uploaded second model ---------------------------------------------------
+@pytest.mark.slow
+def test_an_uploaded_second_model_is_compared_and_loaded_only_in_a_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Compare page's upload: beside a bundled example (run in the server process) the
+    file is loaded in a worker of its own, never here; beside an upload, in that upload's
+    worker. Either way the figures equal explain.compare on the same two models; a file
+    that is not a model says what the loader said."""
+    from explain.app import remote, tasks
+    from explain.runtime.worker import Worker
+
+    model, data = explain.load_example("breast_cancer")
+    pruned = explain.compress(model, method="prune", amount=0.7)
+    path = tmp_path / "student.pt2"
+    explain.save_model(pruned.network, path, torch.as_tensor(data.x[:4]), feature_names=list(model.feature_names),
+                       class_names=list(model.class_names))
+    upload = path.read_bytes()
+    expected = explain.compare(model, explain.load_model(path), data, names=("loaded model", "student.pt2"), rows=40)
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("an upload was loaded in the server's process")
+
+    monkeypatch.setattr(explain, "load_model", refuse)  # the spawned worker imports its own, unpatched
+    beside_example = tasks.comparison_with_upload(model, data, progress=lambda f: None, upload=upload,
+                                                  filename="student.pt2", rows=40)
+    monkeypatch.undo()
+    assert beside_example.agreement == expected.agreement < 1.0
+    assert beside_example.accuracy == expected.accuracy and beside_example.names == ("loaded model", "student.pt2")
+    assert beside_example.explanation_similarity == pytest.approx(expected.explanation_similarity)
+
+    first = tmp_path / "first.pt2"
+    explain.save_model(model.network, first, torch.as_tensor(data.x[:4]), feature_names=list(model.feature_names),
+                       class_names=list(model.class_names))
+    worker = Worker(remote.load_upload, first.read_bytes(), "first.pt2", describe=remote.describe)
+    try:
+        worker.start()
+        beside_upload = worker.call(tasks.comparison_with_upload, data, upload=upload, filename="student.pt2", rows=40)
+        assert beside_upload.agreement == expected.agreement and beside_upload.accuracy == expected.accuracy
+        with pytest.raises(explain.ExplainError):
+            worker.call(tasks.comparison_with_upload, data, upload=b"not a model", filename="notes.pt2", rows=40)
+    finally:
+        worker.close()

@@ -11,7 +11,8 @@ import pytest
 APP = Path(__file__).resolve().parent.parent / "explain" / "app"
 # explain/app's modules by layer, lowest first (the order of explain/app/__init__.py's docstring)
 LAYERS = [
-    {"infer", "tables", "scoreboard", "tasks", "remote"},
+    {"infer", "tables", "scoreboard", "remote"},
+    {"tasks"},
     {"choices", "navigation", "persist"},
     {"page"},
     {"cache", "charts"},

@@ -480,3 +480,39 @@ def test_performance_and_error_analysis_on_an_upload_with_metadata(
     _no_errors(page)
     assert errors == [], errors
     page.context.close()
+
+
+def test_compare_an_uploaded_second_model(server: str, browser: sync_api.Browser, uploads: tuple[Path, Path]) -> None:
+    """The Compare page's third choice: another model file, loaded in the upload's worker;
+    the same network uploaded twice agrees on every row and explains alike."""
+    model_path, data_path = uploads
+    page, errors = _open(browser)
+    page.goto(server)
+    page.get_by_text("Nothing loaded yet").wait_for()
+    page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
+    inputs = page.locator('input[type="file"]')
+    inputs.first.wait_for(state="attached")
+    inputs.nth(0).set_input_files(str(model_path))
+    page.get_by_text("Read clinic.pt2").wait_for()
+    inputs.nth(1).set_input_files(str(data_path))
+    page.get_by_test_id("stSelectbox").filter(has_text="Target column").wait_for()
+    _idle(page)
+    page.get_by_role("button", name="Load uploads").click()
+    page.get_by_text("Loaded the uploads.").wait_for()
+    _idle(page)
+    _nav(page).get_by_text("Compare", exact=True).click()
+    page.get_by_role("heading", name="Compare", exact=True).wait_for()
+    _idle(page)
+    page.get_by_test_id("stRadioGroup").get_by_text("Upload a model").click()
+    _idle(page)
+    page.locator('input[type="file"]').first.set_input_files(str(model_path))
+    _idle(page)
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.get_by_test_id("stMetric").filter(has_text="Agreement").wait_for(timeout=120_000)
+    _idle(page)
+    _no_errors(page)
+    assert "100.0%" in page.get_by_test_id("stMetric").filter(has_text="Agreement").inner_text()
+    assert "1.000" in page.get_by_test_id("stMetric").filter(has_text="Explanation similarity").inner_text()
+    _shot(page, "12_compare_uploaded_second_model")
+    assert errors == [], errors
+    page.context.close()

@@ -37,7 +37,7 @@ from explain.results.recourse import Counterfactuals
 
 __all__ = ["attribution", "shap_values", "attention_maps", "audit_report", "performance", "slices", "error_analysis",
            "cohort_drivers", "fairness", "data_balance", "group_importance", "partial_dependence", "accumulated_effects",
-           "counterfactuals", "row_outputs", "row_attribution", "row_uncertainty", "comparison",
+           "counterfactuals", "row_outputs", "row_attribution", "row_uncertainty", "comparison", "comparison_with_upload",
            "compression_sweep", "GROUP_ROWS"]
 
 GROUP_ROWS = 1000  # per-group importance: at most this many rows of each group
@@ -161,6 +161,13 @@ def comparison(*, compute: bool, method: str, amount: float, explain_method: str
     what = "int8 weights" if method == "quantize" else f"pruned to {amount:.0%}"
     return cached("comparison", None, f"comparing with the {what} copy…", tasks.comparison, compute=compute,
                   compression=method, amount=float(amount), method=explain_method, rows=int(rows))
+
+
+def comparison_with_upload(upload: bytes, name: str, *, compute: bool, explain_method: str, rows: int) -> Any:
+    """The model beside an uploaded second model (loaded in a worker, never here)."""
+    return cached("comparison", None, f"comparing with {name}…", tasks.comparison_with_upload, compute=compute,
+                  args={"upload": upload}, key={"upload": hashlib.sha256(upload).hexdigest()}, filename=name,
+                  method=explain_method, rows=int(rows))
 
 
 def compression_sweep(*, compute: bool, amounts: Sequence[float], keep: float) -> Any:

@@ -1,12 +1,12 @@
 """The Compare page's work: the second model (one click: the model's int8 copy, or the
-model pruned at a chosen share), then the two side by side (agreement, accuracy, ECE,
+model pruned at a chosen share; or an uploaded model file), then the two side by side (agreement, accuracy, ECE,
 size and latency; per-class changes; the explanation similarity; the rows where they
 disagree, each with both explanations) and, on a button, the pruning sweep. The
 computations go through :mod:`explain.app.compute` (cached, with progress and Cancel)
 and run where the model lives (its worker for an upload).
 
-A second uploaded model is not offered yet: it would need a second upload worker; the
-page says to compare two files with ``explain compare A B DATA`` or :func:`explain.compare`."""
+An uploaded second model is loaded only in a worker process, as the Home page's uploads
+are (:func:`explain.app.tasks.comparison_with_upload`)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from explain.app.remote import SessionModel
 
 __all__ = ["SECOND", "SWEEP_AMOUNTS", "choose", "metrics", "show", "sweep"]
 
-SECOND = ("Quantise to int8", "Prune at")
-"""The one-click second models."""
+SECOND = ("Quantise to int8", "Prune at", "Upload a model")
+"""The second model: one click (int8, pruned), or a file."""
 
 SWEEP_AMOUNTS = (0.2, 0.4, 0.6, 0.8)
 """The pruning amounts of the sweep."""
@@ -34,22 +34,34 @@ def choose(model: SessionModel) -> dict[str, Any]:
     """The second model, the attribution method and the rows explained: a dict for :func:`compute_pair`."""
     left, right = st.columns([2, 1])
     second = kept(left.radio, "Second model", key="compare.second", default=SECOND[0], options=list(SECOND),
-                  horizontal=True, help="A lighter copy of the loaded model, made in one click.")
+                  horizontal=True, help="A lighter copy of the loaded model, made in one click, or another model "
+                  "file (a distilled student, a retrained version) that takes the same inputs.")
     amount = kept(left.slider, "Prune at (share of weights set to 0)", key="compare.amount", default=0.5,
                   min_value=0.05, max_value=0.95, step=0.05) if second == SECOND[1] else 0.0
+    upload = left.file_uploader("Second model file", key="compare.upload",
+                                help="Any format Home takes (.pt2, TorchScript, ONNX, a zip); loaded in a worker "
+                                     "process, as Home's uploads are.") if second == SECOND[2] else None
     methods = [m for m in ("saliency", "integrated_gradients", "feature_ablation") if m in model.methods] or \
         list(model.methods)[:1]
     method = kept(right.selectbox, "Attribution method", key="compare.method", default=methods[0], options=methods)
     rows = kept(right.slider, "Rows explained", key="compare.rows", default=100, min_value=10, max_value=500,
                 step=10)
-    st.caption("An uploaded second model is not supported here yet: compare two model files with "
-               "`explain compare A.pt2 B.pt2 DATA` or `explain.compare(model_a, model_b, data)`.")
+    if second == SECOND[2]:
+        return {"upload": None if upload is None else (upload.getvalue(), upload.name), "explain_method": method,
+                "rows": int(rows)}
     return {"method": "quantize" if second == SECOND[0] else "prune", "amount": float(amount),
             "explain_method": method, "rows": int(rows)}
 
 
 def compute_pair(chosen: dict[str, Any], run: bool) -> Any:
-    """The comparison from the cache, or computed now when ``run`` (None otherwise)."""
+    """The comparison from the cache, or computed now when ``run`` (None otherwise, and
+    while an upload is chosen but no file given)."""
+    if "upload" in chosen:
+        if chosen["upload"] is None:
+            return None
+        data, name = chosen["upload"]
+        return compute.comparison_with_upload(data, name, compute=run, explain_method=chosen["explain_method"],
+                                              rows=chosen["rows"])
     return compute.comparison(compute=run, **chosen)
 
 
@@ -71,8 +83,10 @@ def metrics(c: Any) -> dict[str, str]:
 
 def show(c: Any) -> None:
     """The figures side by side, the per-class table and the disagreeing rows."""
-    for cell, (label, value) in zip(st.columns(len(metrics(c))), metrics(c).items()):
-        cell.metric(label, value)
+    items = list(metrics(c).items())
+    for start in range(0, len(items), 3):  # three to a line: "a → b" needs the width
+        for cell, (label, value) in zip(st.columns(3), items[start:start + 3]):
+            cell.metric(label, value)
     flips = c.flips or {}
     st.caption(f"{c.names[1]} beside {c.names[0]} on {c.n} rows: {len(c.disagreeing)} change their prediction; "
                f"McNemar p {c.mcnemar_p:.2g} ({flips.get('a_right_b_wrong', 0)} right → wrong, "

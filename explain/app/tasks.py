@@ -19,7 +19,7 @@ from explain.errors import DataError, InputError
 __all__ = ["attribute", "shap_values", "attention", "audit", "section", "robustness", "quick_quality",
            "full_quality", "sanity", "score", "performance", "slices", "error_analysis", "cohort_drivers", "fairness",
            "data_balance", "group_importance", "partial_dependence", "accumulated_effects", "counterfactuals", "row_outputs",
-           "row_attribution", "row_uncertainty", "comparison", "compression_sweep"]
+           "row_attribution", "row_uncertainty", "comparison", "comparison_with_upload", "compression_sweep"]
 
 Progress = Callable[[float], None]
 SCORE_ROWS = 10_000  # accuracy / R² on at most this many rows, at load time
@@ -166,6 +166,36 @@ def comparison(model: Model, data: Dataset, *, progress: Progress, compression: 
     light = explain.compress(model, method=compression, amount=amount)
     label = "int8" if compression == "quantize" else f"pruned {amount:.0%}"
     return explain.compare(model, light, data, names=("original", label), progress=progress, **options)
+
+
+def comparison_with_upload(model: Model, data: Dataset, *, progress: Progress, upload: bytes, filename: str,
+                           **options: Any) -> Any:
+    """The model beside an uploaded second model (``upload``, the bytes of ``filename``).
+
+    An upload is loaded only in a worker process (the trust policy of the Home page's
+    uploads): here, where the model already lives in one (an upload); else in a new worker
+    of its own, which is sent the model (a bundled example, ours and trusted) and the data,
+    and stops when the comparison is done."""
+    from explain.app.remote import load_upload
+    from explain.runtime.worker import Worker, in_worker
+
+    if in_worker():
+        return _against(load_upload(upload, filename), model, data, progress=progress, filename=filename, **options)
+    worker = Worker(load_upload, upload, filename, describe=_format)
+    try:
+        worker.start()
+        return worker.call(_against, model, data, progress=progress, filename=filename, **options)
+    finally:
+        worker.close()
+
+
+def _against(second: Model, first: Model, data: Dataset, *, progress: Progress, filename: str,
+             **options: Any) -> Any:
+    return explain.compare(first, second, data, names=("loaded model", filename), progress=progress, **options)
+
+
+def _format(model: Model) -> str:
+    return model.format
 
 
 def compression_sweep(model: Model, data: Dataset, *, progress: Progress, **options: Any) -> Any:

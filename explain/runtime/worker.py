@@ -38,7 +38,19 @@ from typing import Any
 from explain import errors
 from explain.errors import ExplainError
 
-__all__ = ["Worker", "InProcess", "WorkerError", "settings"]
+__all__ = ["Worker", "InProcess", "WorkerError", "settings", "in_worker", "WORKER_NAME"]
+
+WORKER_NAME = "explain-model-worker"  # the worker processes' name
+
+
+def in_worker() -> bool:
+    """Whether this code runs in a model's worker process (where an upload may be loaded).
+
+    Example:
+        >>> in_worker()
+        False
+    """
+    return multiprocessing.current_process().name == WORKER_NAME
 
 _START_TIMEOUT = 300.0  # seconds to import torch and load the model
 
@@ -117,7 +129,7 @@ class Worker:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(target=_serve, args=(child, self.memory_mb, self.idle_s, os.getpid()),
-                                  daemon=True, name="explain-model-worker")
+                                  daemon=True, name=WORKER_NAME)
         process.start()
         child.close()
         self._process, self._conn = process, parent

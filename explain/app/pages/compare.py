@@ -21,7 +21,7 @@ def render() -> None:
     run = pairs_view.run_button()
     result = pairs_view.compute_pair(chosen, run)
     if result is None:
-        st.info("Choose the second model, then press **Compare**.")
+        st.info("Choose the second model (or upload its file), then press **Compare**.")
         st.stop()
     pairs_view.show(result)
 
