@@ -233,3 +233,34 @@ def test_effects_on_ray_equal_the_local_run(table: np.ndarray) -> None:
         np.testing.assert_allclose(there.effect["f1"], here.effect["f1"], atol=1e-12)
     finally:
         ray.shutdown()
+
+
+def test_ale_equals_pyale_on_the_same_bins(table: np.ndarray) -> None:
+    """PyALE on the same model, rows and bin edges (its own quantile rule, passed to ours as
+    edges=): the same centred curve and bin counts, for a nonlinear regression and a
+    classifier's class-1 probability."""
+    pd = pytest.importorskip("pandas")
+    pyale = pytest.importorskip("PyALE")
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    regression = explain.Model(net, task="regression", feature_names=["f0", "f1", "f2"])
+    classifier = _classifier()
+    frame = pd.DataFrame(table, columns=["f0", "f1", "f2"])
+
+    class Predict:
+        def __init__(self, fn) -> None:  # noqa: ANN001
+            self.predict = fn
+
+    cases = [(regression, lambda x: regression.logits(np.asarray(x, dtype=np.float32))[:, 0], 0),
+             (classifier, lambda x: classifier.predict_proba(np.asarray(x, dtype=np.float32))[:, 1], 1)]
+    for model, predict, output in cases:
+        for feature in ("f0", "f1"):
+            theirs = pyale.ale(frame, Predict(predict), [feature], grid_size=10, include_CI=False, plot=False)
+            ours = explain.ale(model, table, features=[feature], edges={feature: theirs.index.to_numpy(dtype=float)})
+            assert ours.edges[feature] == pytest.approx(theirs.index.to_numpy(dtype=float), abs=1e-12)
+            assert ours.effect[feature][output] == pytest.approx(theirs["eff"].to_numpy(), abs=1e-5)
+            assert ours.counts[feature].tolist() == theirs["size"].to_numpy()[1:].astype(int).tolist()
+    with pytest.raises(explain.InputError, match="not among the features asked for"):
+        explain.ale(regression, table, features=["f0"], edges={"f1": [0.0, 1.0]})
+    with pytest.raises(explain.InputError, match="at least two distinct finite numbers"):
+        explain.ale(regression, table, features=["f0"], edges={"f0": [1.0, 1.0]})

@@ -31,7 +31,7 @@ import numpy as np
 from explain.core.validate import Int, check
 from explain.effects.grids import resolve_features, tabular_rows
 from explain.effects.passes import output_names, row_values
-from explain.errors import DataError
+from explain.errors import DataError, InputError
 from explain.results.effects import AccumulatedEffects
 
 __all__ = ["ale", "bin_edges"]
@@ -47,7 +47,20 @@ def bin_edges(values: np.ndarray, bins: int) -> np.ndarray:
     return np.unique(np.quantile(values, np.linspace(0.0, 1.0, bins + 1), method="inverted_cdf"))
 
 
-def ale(model: Any, data: Any, *, features: Any, bins: int = 20, batch_size: int | None = None, backend: Any = None,
+def _given(values: Any, key: str) -> np.ndarray:
+    """The user's edges of ``key``: sorted, distinct, at least two finite numbers."""
+    try:
+        z = np.unique(np.asarray(values, dtype=np.float64).reshape(-1))
+    except (TypeError, ValueError):
+        z = np.array([np.nan])
+    if z.size < 2 or not np.isfinite(z).all():
+        raise InputError(f"edges[{key!r}] must be at least two distinct finite numbers, e.g. [18, 30, 45, 70]; "
+                         f"got {values!r}.")
+    return z
+
+
+def ale(model: Any, data: Any, *, features: Any, bins: int = 20, edges: dict[str, Any] | None = None,
+        batch_size: int | None = None, backend: Any = None,
         progress: Callable[[float], None] | None = None) -> AccumulatedEffects:
     """Accumulated local effects of tabular features.
 
@@ -57,6 +70,8 @@ def ale(model: Any, data: Any, *, features: Any, bins: int = 20, batch_size: int
         features: names (or column indices) of the features.
         bins: at most this many bins per feature (quantile edges; repeated quantiles merge,
             so an integer column with few values gets one bin between each).
+        edges: your own bin edges for some features (``{"age": [18, 30, 45, 70]}``), e.g. to
+            reproduce another tool's bins; rows outside them count in the end bins.
         batch_size: model rows per forward pass (two per row); None: from the memory budget.
         backend: None or ``"local"`` (this process), ``"ray"`` (the forward passes on Ray).
         progress: called with the fraction of the work done.
@@ -79,11 +94,15 @@ def ale(model: Any, data: Any, *, features: Any, bins: int = 20, batch_size: int
     opts = check(bins=(bins, Int(low=1, suggest=20)))
     model, x, names = tabular_rows(model, data, "ale")
     wanted = resolve_features(names, features, pairs=False)
+    unknown = sorted(set(edges or {}) - {key for key, _ in wanted})
+    if unknown:
+        raise InputError(f"edges names {unknown}, which are not among the features asked for "
+                         f"({[key for key, _ in wanted]}); give edges only for those.")
     n = x.shape[0]
-    edges, effects, counts = {}, {}, {}
+    given, edges, effects, counts = dict(edges or {}), {}, {}, {}
     k = 1
     for step, (key, (j,)) in enumerate(wanted):
-        z = bin_edges(x[:, j], opts["bins"])
+        z = _given(given[key], key) if key in given else bin_edges(x[:, j], opts["bins"])
         if z.size < 2:
             raise DataError(f"Feature {key!r} has one value ({z[0]:g}) in the data: it has no effect to "
                             "measure. Leave it out of features.")
@@ -104,5 +123,5 @@ def ale(model: Any, data: Any, *, features: Any, bins: int = 20, batch_size: int
         edges[key], effects[key], counts[key] = z, curve, count
     return AccumulatedEffects(features=tuple(key for key, _ in wanted), edges=edges, effect=effects, counts=counts,
                               outputs=output_names(model, data, k), task=model.task, n=n,
-                              params={"bins": opts["bins"], "batch_size": batch_size,
+                              params={"bins": opts["bins"], "edges": sorted(given), "batch_size": batch_size,
                                       "backend": getattr(backend, "name", backend)})
