@@ -4,6 +4,8 @@ the queries that need or allow no change."""
 
 from __future__ import annotations
 
+import copy
+import json
 import time
 
 import numpy as np
@@ -196,3 +198,28 @@ def test_unchanged_features_keep_the_callers_values_and_one_change_is_preferred(
         assert same[1:].all(), (row, queries.to_numpy()[i])  # b, c, d untouched, exactly
         assert not same[0] and row[0] > 0.5
     assert (cf.sparsity == 1).all()
+
+
+def test_counterfactuals_are_checked_on_a_compressed_copy(loans) -> None:
+    """also=: whether each counterfactual still reaches the target on other models: the
+    model itself (always), a copy with the income weight zeroed (those that raise income
+    alone fail there, the rest hold), and the int8 copy."""
+    model, data = loans
+    queries = _denied(model, data, 4)
+    blind = explain.Model(copy.deepcopy(model.network), task="classification", feature_names=FEATURES,
+                          class_names=["denied", "approved"])
+    with torch.no_grad():
+        blind.network.weight[:, 0] = 0.0
+    small = explain.compress(model, method="quantize")
+    cf = explain.counterfactuals(model, data, queries, n=3, seed=0, time_limit=5,
+                                 also={"same": model, "no income": blind, "int8": small})
+    assert list(cf.holds) == ["same", "no income", "int8"] and cf.holds["same"].all()
+    expected = blind.predict(cf.values.astype(np.float32)) == 1
+    assert cf.holds["no income"].tolist() == expected.tolist() and not expected.all()
+    assert (small.predict(cf.values.astype(np.float32)) == 1).tolist() == cf.holds["int8"].tolist()
+    assert "holds on int8" in cf.summary() and "holds on no income" in cf.frame()
+    assert json.loads(cf.to_json())["holds"]["same"] == [True] * len(cf.values)
+    listed = explain.counterfactuals(model, data, queries[:1], n=1, seed=0, time_limit=5, also=[blind])
+    assert list(listed.holds) == ["model 1"]
+    with pytest.raises(explain.InputError, match="checked only on tabular classification"):
+        explain.counterfactuals(model, data, queries[:1], also=[explain.Model(torch.nn.Linear(7, 1), task="regression")])

@@ -64,7 +64,7 @@ def test_counterfactuals_carry_robustness(line: tuple[explain.Model, np.ndarray]
 def test_the_draws_keep_the_constraints() -> None:
     """Perturbed rows stay within ranges, integer columns integer, one-hot groups one-hot,
     immutable features at the counterfactual's values."""
-    from tests.test_counterfactuals import loans as make  # the same hand-set loan model
+    from test_counterfactuals import loans as make  # the same hand-set loan model
 
     model, data = make.__wrapped__()
     names = tuple(data.feature_names)

@@ -27,15 +27,17 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
 import numpy as np
 
+from explain.core.model import check_model
 from explain.core.validate import Int, Number, OneOf, check
 from explain.effects.grids import tabular_rows
 from explain.effects.passes import output_names
-from explain.errors import MethodError
+from explain.errors import InputError, MethodError
 from explain.recourse.constraints import Constraints, build
 from explain.recourse.descent import gradient_search
 from explain.recourse.goals import Goal, resolve_goal
@@ -52,7 +54,7 @@ METHODS = ("auto", "gradient", "random")
 def counterfactuals(model: Any, data: Any, queries: Any, *, target: Any = None, immutable: Any = (), n: int = 3,
                     ranges: dict[str, tuple[float, float]] | None = None, onehot: Any = None,
                     method: str = "auto", time_limit: float = 10.0, seed: int = 0,
-                    batch_size: int | None = None) -> Counterfactuals:
+                    batch_size: int | None = None, also: Any = None) -> Counterfactuals:
     """Counterfactual explanations of a tabular model.
 
     Args:
@@ -73,6 +75,9 @@ def counterfactuals(model: Any, data: Any, queries: Any, *, target: Any = None, 
         time_limit: seconds per query; a query not done in time keeps what was found.
         seed: seeds the searches: the same seed gives the same counterfactuals.
         batch_size: rows per forward pass when scoring (None: from the memory budget).
+        also: other models the counterfactuals are checked on, e.g. a compressed copy
+            (``{"int8": explain.compress(model)}``, or a list: named by position): per
+            model, whether each counterfactual reaches the target there too (``.holds``).
 
     Returns:
         A :class:`explain.Counterfactuals`: ``.examples[i]``, ``.validity``, ``.sparsity``,
@@ -96,6 +101,7 @@ def counterfactuals(model: Any, data: Any, queries: Any, *, target: Any = None, 
                  seed=(seed, Int()), method=(method, OneOf(METHODS)))
     model, x, names = tabular_rows(model, data, "counterfactuals")
     _, q, _ = tabular_rows(model, queries, "counterfactuals")
+    others = _others(also, model)
     if opts["method"] == "gradient" and not model.differentiable:
         raise MethodError("method='gradient' needs a model with gradients; this one is a black box "
                           f"({model.format}). Pass method='random' (or 'auto').")
@@ -112,8 +118,32 @@ def counterfactuals(model: Any, data: Any, queries: Any, *, target: Any = None, 
         found.append(rows)
         reasons.append(reason)
         methods.append(search)
-    return _result(model, names, q, found, goals, reasons, methods, c, x, reference_out, query_out, score,
-                   classes, opts, immutable, ranges, batch_size)
+    result = _result(model, names, q, found, goals, reasons, methods, c, x, reference_out, query_out, score,
+                     classes, opts, immutable, ranges, batch_size)
+    if not others:
+        return result
+    index = result.query_index.astype(int)
+    holds = {}
+    for name, other in others.items():
+        out = score_rows(other, batch_size)(result.values) if len(result.values) else np.empty((0, 1))
+        holds[name] = np.array([goals[i].reached(o)[0] for i, o in zip(index, out)], dtype=bool)
+    return dataclasses.replace(result, holds=holds)
+
+
+def _others(also: Any, model: Any) -> dict[str, Any]:
+    """``also`` as ``{name: checked model}``, each a tabular model of ``model``'s task."""
+    if also is None:
+        return {}
+    named = dict(also) if isinstance(also, dict) else {f"model {k + 1}": m for k, m in enumerate(
+        also if isinstance(also, (list, tuple)) else [also])}
+    out = {}
+    for name, other in named.items():
+        other = check_model(other)
+        if other.modality != "tabular" or other.task != model.task:
+            raise InputError(f"also[{name!r}] is a {other.modality} {other.task} model; the counterfactuals are "
+                             f"checked only on tabular {model.task} models that take the same rows.")
+        out[str(name)] = other
+    return out
 
 
 def _one(model: Any, query: np.ndarray, goal: Goal, c: Constraints, x: np.ndarray, score: Any, search: str,

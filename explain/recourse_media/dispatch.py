@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from explain.core.model import check_model
+from explain.errors import InputError
 from explain.recourse.finding import counterfactuals as tabular_counterfactuals
 from explain.recourse_media.images import image_counterfactuals
 from explain.recourse_media.texts import text_counterfactuals
@@ -18,10 +19,11 @@ __all__ = ["counterfactuals"]
 def counterfactuals(model: Any, data: Any, queries: Any, *, target: Any = None, immutable: Any = (), n: int = 3,
                     ranges: Any = None, onehot: Any = None, method: str = "auto", time_limit: float = 10.0,
                     seed: int = 0, batch_size: int | None = None,
-                    max_edits: int = 5) -> Counterfactuals | ImageCounterfactuals | TextCounterfactuals:
+                    max_edits: int = 5, also: Any = None) -> Counterfactuals | ImageCounterfactuals | TextCounterfactuals:
     """Counterfactual explanations: what would have to change for the model to decide ``target``.
 
-    Tables (see :func:`explain.recourse.finding.counterfactuals` for every option): up to
+    Tables (see :func:`explain.recourse.finding.counterfactuals` for every option, ``also=``
+    included: other models, e.g. a compressed copy, they are checked on): up to
     ``n`` diverse, constrained rows per query, with their robustness, as
     :class:`explain.Counterfactuals`. Images: the smallest L2 change of each query image
     within the data's value range (``ranges=(low, high)`` overrides it), as
@@ -44,6 +46,9 @@ def counterfactuals(model: Any, data: Any, queries: Any, *, target: Any = None, 
         ('ImageCounterfactuals', ('8',))
     """
     checked = check_model(model)
+    if also is not None and checked.modality != "tabular":
+        raise InputError("also= (other models the counterfactuals are checked on) is for tables; for "
+                         f"{checked.modality} models compare the two with explain.compare.")
     if checked.modality == "image":
         return image_counterfactuals(checked, data, queries, target=target, ranges=ranges, time_limit=time_limit,
                                      seed=seed)
@@ -51,4 +56,4 @@ def counterfactuals(model: Any, data: Any, queries: Any, *, target: Any = None, 
         return text_counterfactuals(checked, queries, target=target, max_edits=max_edits, time_limit=time_limit)
     return tabular_counterfactuals(model, data, queries, target=target, immutable=immutable, n=n, ranges=ranges,
                                    onehot=onehot, method=method, time_limit=time_limit, seed=seed,
-                                   batch_size=batch_size)
+                                   batch_size=batch_size, also=also)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explain.errors import InputError
-from explain.results._base import Exported, freeze
+from explain.results._base import Exported, freeze, frozen
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -61,6 +61,8 @@ class Counterfactuals(Exported):
             0.1 MAD on each mutable feature, projected onto the constraints) under which the
             counterfactual still reaches the target (:mod:`explain.recourse.stability`);
             NaN where not measured.
+        holds: per other model the counterfactuals were checked on (``also=``, e.g. a
+            compressed copy), ``(found,)`` whether each reaches the target there too.
     """
 
     feature_names: tuple[str, ...]
@@ -81,10 +83,12 @@ class Counterfactuals(Exported):
     methods: tuple[str, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
     robustness: np.ndarray | None = None
+    holds: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.robustness is None:
             object.__setattr__(self, "robustness", np.full(len(self.values), np.nan))
+        object.__setattr__(self, "holds", {str(k): frozen(v) for k, v in self.holds.items()})
         freeze(self, ("queries", "values", "query_index", "validity", "sparsity", "proximity", "plausibility",
                       "prediction", "query_prediction", "diversity", "robustness"),
                ("feature_names", "targets", "reasons", "outputs", "methods"))
@@ -112,6 +116,8 @@ class Counterfactuals(Exported):
         frame = pd.DataFrame(self.values, columns=list(self.feature_names))
         for name in ("validity", "sparsity", "proximity", "plausibility", "robustness", "prediction"):
             frame[name] = getattr(self, name)
+        for name, held in self.holds.items():
+            frame[f"holds on {name}"] = held
         frame.insert(0, "query", self.query_index)
         return frame
 
@@ -139,9 +145,12 @@ class Counterfactuals(Exported):
         def mean(values: np.ndarray) -> list[float]:
             return [float(values[self.query_index == i].mean()) if found[i] else float("nan") for i in range(len(self))]
 
-        return pd.DataFrame({"target": self.targets, "found": found, "sparsity": mean(self.sparsity),
-                             "proximity": mean(self.proximity), "plausibility": mean(self.plausibility),
-                             "robustness": mean(self.robustness), "diversity": self.diversity, "reason": self.reasons})
+        frame = pd.DataFrame({"target": self.targets, "found": found, "sparsity": mean(self.sparsity),
+                              "proximity": mean(self.proximity), "plausibility": mean(self.plausibility),
+                              "robustness": mean(self.robustness), "diversity": self.diversity, "reason": self.reasons})
+        for k, (name, held) in enumerate(self.holds.items()):
+            frame.insert(6 + k, f"holds on {name}", mean(held.astype(float)))
+        return frame
 
     def plot(self, index: int = 0, **options: Any) -> go.Figure:
         """Query ``index`` beside its counterfactuals, changes marked (see
