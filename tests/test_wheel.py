@@ -27,6 +27,7 @@ from test_browser import (
     ARTIFACTS,
     CHROMIUM,
     LAUNCH_ARGS,
+    PAGES,
     _free_port,
     _idle,
     _nav,
@@ -45,7 +46,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 pytest.importorskip("streamlit")
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["Home", "Saliency", "SHAP", "Attention", "Report", "Robustness", "Uncertainty", "Explanation quality"]
 
 
 def _env() -> dict[str, str]:

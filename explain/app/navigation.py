@@ -51,4 +51,4 @@ def page(name: str) -> st.Page:
 
 def run() -> None:
     """Build the navigation over every page and run the one the browser asked for."""
-    st.navigation([page(name) for name in PAGES]).run()
+    st.navigation([page(name) for name in PAGES], expanded=True).run()  # every page listed, no "View more"
