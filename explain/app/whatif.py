@@ -118,7 +118,8 @@ def show_outputs(model: SessionModel, raw: np.ndarray) -> None:
     else:
         left.metric("Original prediction", f"{raw[0, 0]:.4g}")
         right.metric("Edited prediction", f"{raw[1, 0]:.4g}", delta=f"{raw[1, 0] - raw[0, 0]:+.4g}")
-    st.dataframe(frame, hide_index=True)
+    shown = "{:.2%}" if model.task == "classification" else "{:.4g}"  # not 0.0000000000000000001
+    st.dataframe(frame.style.format({"original": shown, "edited": shown}), hide_index=True)
 
 
 def show_uncertainty(model: SessionModel, both: np.ndarray) -> None:
