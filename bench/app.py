@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench._machine import load_average
 from bench._readme import write_section
 
 HEADING = "## App timings"
@@ -299,12 +300,6 @@ def _stats(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f} – {max(values):.3f})"
 
 
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
 
 def _versions() -> str:
     from importlib.metadata import version
@@ -400,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.shots:
         shots = ROOT / "tests" / "artifacts"
         shots.mkdir(exist_ok=True)
-    load_before = _load()
+    load_before = load_average()
     busy = load_before != "unknown" and float(load_before.split()[0]) > 0.5
     if busy:
         print(f"warning: the machine is busy (load average {load_before}); the timings are noisy", file=sys.stderr)
@@ -426,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             browser.close()
     wall = time.perf_counter() - start
-    loads = f"{load_before} before, {_load()} after"
+    loads = f"{load_before} before, {load_average()} after"
     command = " ".join(["python -m bench app", *(sys.argv[1:] if argv is None else argv)])
     text = section(sessions, re.sub(r"\s*--no-write", "", command), loads, args.quick, busy, wall)
     print(text)

@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime
 import gc
 import math
 import os
-import platform
 import pstats
 import sys
 import time
@@ -45,6 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench._machine import load_average, machine
 from bench._measure import Timing, peak_rss_available, proc_status, reset_peak, trim
 from bench._readme import write_section
 
@@ -337,26 +336,6 @@ def table(rows: list[Row], memory: bool) -> str:
     return "\n".join(lines)
 
 
-def load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def machine() -> str:
-    import captum
-
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    return (f"{datetime.date.today().isoformat()}; CPU {cpu}, {os.cpu_count()} cores, "
-            f"torch.set_num_threads({torch.get_num_threads()}); Python {platform.python_version()}, "
-            f"torch {torch.__version__}, captum {captum.__version__}, numpy {np.__version__}")
 
 
 def section(rows: list[Row], cases: list[Case], reps: int, max_reps: int, memory: bool, wall: float,
@@ -377,7 +356,7 @@ def section(rows: list[Row], cases: list[Case], reps: int, max_reps: int, memory
     budget = os.environ.get(ENV_VAR) or f"{memory_budget() // 2**20} MiB (the default)"
     return f"""{HEADING}
 
-`python -m bench attribution`, {wall / 60:.1f} min. Machine: {machine()}.
+`python -m bench attribution`, {wall / 60:.1f} min. Machine: {machine('captum')}.
 Load average {loads} (1, 5, 15 min). Memory budget {budget}.
 
 How to read it:
@@ -512,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
               "CPU times are less disturbed than wall times, but not immune", file=sys.stderr)
     start = time.perf_counter()
     rows: list[Row] = []
-    print(f"machine: {machine()}; peak RSS {'on' if memory else 'off'}", file=sys.stderr)
+    print(f"machine: {machine('captum')}; peak RSS {'on' if memory else 'off'}", file=sys.stderr)
     for case in cases:
         for method in methods:
             if case.methods is not None and method not in case.methods:

@@ -29,8 +29,8 @@ from typing import Any
 
 import torch
 
+from bench._machine import load_average, machine
 from bench._readme import write_section
-from bench.attribution import load_average, machine
 
 HEADING = "## Compressed models: int8 and pruning"
 EXAMPLES = ("breast_cancer", "digits", "diabetes", "vit_digits")
@@ -84,7 +84,7 @@ def section(rows: list[dict[str, Any]], bests: dict[str, Any], command: str, kee
     sizes = ", ".join(f"{name} {n}" for name, (_, _, n) in bests.items())
     return f"""{HEADING}
 
-`{command}` on {machine()}, 2 torch threads ({wall:.0f} s in all; load average {loads}).
+`{command}` on {machine('captum')}, 2 torch threads ({wall:.0f} s in all; load average {loads}).
 Held-out rows: {sizes}. Largest pruning amount with agreement ≥ {keep}: {kept}.
 
 - **fp32**: the bundled model; **int8**: `explain.compress(model, method="quantize")` (weight-only,

@@ -35,9 +35,7 @@ unless ``--no-write``, to bench/README.md.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import sys
 import time
 import traceback
@@ -51,6 +49,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from bench._machine import load_average, machine
 from bench._readme import write_section
 
 HEADING = "## Counterfactuals vs dice-ml and the nearest row"
@@ -455,28 +454,6 @@ def verdict(tallies: list[Tally]) -> str:
     return "\n".join(f"- {p}" for p in parts)
 
 
-def machine() -> str:
-    from importlib.metadata import version
-
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    return (f"{datetime.date.today().isoformat()}; CPU {cpu}, {os.cpu_count()} cores, "
-            f"torch.set_num_threads({torch.get_num_threads()}); Python {platform.python_version()}, "
-            f"torch {torch.__version__}, dice-ml {version('dice-ml')}, numpy {np.__version__}, "
-            f"pandas {pd.__version__}")
-
-
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 def summary(tallies: list[Tally], busy: bool) -> str:
@@ -506,7 +483,7 @@ def section(tallies: list[Tally], cases: list[Case], command: str, wall: float, 
     described = "\n".join(f"- `{c.name}`: {c.describe}; {len(c.queries)} queries." for c in cases)
     return f"""{HEADING}
 
-`{command}`, {wall / 60:.1f} min. Machine: {machine()}.
+`{command}`, {wall / 60:.1f} min. Machine: {machine('dice-ml', 'pandas')}.
 Load average {loads} (1, 5, 15 min).
 
 Cases (n = {N} counterfactuals per query; immutable features and permitted ranges, the observed

@@ -36,9 +36,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench._machine import load_average, machine
 from bench._measure import Timing, measure, peak_rss_available
 from bench._readme import write_section
-from bench.attribution import load_average, machine
 
 HEADING = "## Error analysis at scale vs scikit-learn's tree"
 FEATURES = 10
@@ -193,7 +193,7 @@ def section(rows: list[Row], command: str, memory: bool, wall: float, loads: str
         if memory else "Peak RSS: not measured (/proc/self/clear_refs is not available here).")
     return f"""{HEADING}
 
-`{command}`, {wall / 60:.1f} min. Machine: {machine()}.
+`{command}`, {wall / 60:.1f} min. Machine: {machine('captum')}.
 Load average {loads} (1, 5, 15 min).
 {noisy}
 A table of {FEATURES} uniform features (float32) and a seeded MLP {FEATURES}-64-64-2. Case `planted`:

@@ -38,9 +38,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench._machine import load_average, machine
 from bench._measure import Timing, measure, peak_rss_available
 from bench._readme import write_section
-from bench.attribution import load_average, machine
 
 HEADING = "## Dataset-wide global importance"
 BATCH = 256
@@ -213,7 +213,7 @@ def section(rows: list[Row], cases: list[Case], command: str, memory: bool, wall
         if memory else "Peak RSS: not measured (/proc/self/clear_refs is not available here).")
     return f"""{HEADING}
 
-`{command}`, {wall / 60:.1f} min. Machine: {machine()}.
+`{command}`, {wall / 60:.1f} min. Machine: {machine('captum')}.
 Load average {loads} (1, 5, 15 min).
 {noisy}
 What is compared, on the same rows in chunks of {BATCH}:
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     if busy:
         print(f"warning: the machine is busy (load average {load_before} on {os.cpu_count()} cores); "
               "the timings are noisy", file=sys.stderr)
-    print(f"machine: {machine()}; peak RSS {'on' if memory else 'off'}", file=sys.stderr)
+    print(f"machine: {machine('captum')}; peak RSS {'on' if memory else 'off'}", file=sys.stderr)
     start = time.perf_counter()
     rows: list[Row] = []
     for case in cases:
