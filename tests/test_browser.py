@@ -153,6 +153,21 @@ def _idle(page: sync_api.Page) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
 
 
+def _choose_uploads(page: sync_api.Page, server: str, model_path: Path, data_path: Path) -> None:
+    """Home, "Upload your own", the model and the table through the real file inputs, until
+    the label column is offered (not yet loaded: the caller presses Load uploads)."""
+    page.goto(server)
+    page.get_by_text("Nothing loaded yet").wait_for()
+    page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
+    inputs = page.locator('input[type="file"]')
+    inputs.first.wait_for(state="attached")
+    inputs.nth(0).set_input_files(str(model_path))
+    page.get_by_text(f"Read {model_path.name}").wait_for()
+    inputs.nth(1).set_input_files(str(data_path))
+    page.get_by_test_id("stSelectbox").filter(has_text="Target column").wait_for()
+    _idle(page)
+
+
 def _no_errors(page: sync_api.Page) -> None:
     assert "Traceback" not in page.inner_text("body")
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -314,16 +329,7 @@ def test_eight_sessions_compute_at_once(server: str, browser: sync_api.Browser, 
     sessions = []
     for k in range(8):
         page, errors = _open(browser)
-        page.goto(server)
-        page.get_by_text("Nothing loaded yet").wait_for()
-        page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
-        inputs = page.locator('input[type="file"]')
-        inputs.first.wait_for(state="attached")
-        inputs.nth(0).set_input_files(str(model_path))
-        page.get_by_text("Read clinic.pt2").wait_for()
-        inputs.nth(1).set_input_files(str(data_path))
-        page.get_by_test_id("stSelectbox").filter(has_text="Target column").wait_for()
-        _idle(page)
+        _choose_uploads(page, server, model_path, data_path)
         page.get_by_role("button", name="Load uploads").click()
         page.get_by_text("Loaded the uploads.").wait_for()
         _nav(page).get_by_text("Saliency", exact=True).click()
@@ -412,17 +418,9 @@ def test_performance_and_error_analysis_on_an_upload_with_metadata(
     table.to_csv(regions, index=False)
 
     page, errors = _open(browser)
-    page.goto(server)
-    page.get_by_text("Nothing loaded yet").wait_for()
-    page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
-    inputs = page.locator('input[type="file"]')
-    inputs.first.wait_for(state="attached")
-    inputs.nth(0).set_input_files(str(model_path))
-    page.get_by_text("Read clinic.pt2").wait_for()
-    inputs.nth(1).set_input_files(str(regions))
+    _choose_uploads(page, server, model_path, regions)
     metadata = page.get_by_test_id("stMultiSelect").filter(has_text="Metadata columns")
     metadata.wait_for()
-    _idle(page)
     assert page.get_by_test_id("stSelectbox").filter(has_text="Target column").get_by_role(
         "combobox").input_value() == "diagnosis"
     assert "region" in metadata.inner_text(), "preselected: the column the model does not take"
@@ -487,16 +485,7 @@ def test_compare_an_uploaded_second_model(server: str, browser: sync_api.Browser
     the same network uploaded twice agrees on every row and explains alike."""
     model_path, data_path = uploads
     page, errors = _open(browser)
-    page.goto(server)
-    page.get_by_text("Nothing loaded yet").wait_for()
-    page.get_by_test_id("stRadioGroup").get_by_text("Upload your own").click()
-    inputs = page.locator('input[type="file"]')
-    inputs.first.wait_for(state="attached")
-    inputs.nth(0).set_input_files(str(model_path))
-    page.get_by_text("Read clinic.pt2").wait_for()
-    inputs.nth(1).set_input_files(str(data_path))
-    page.get_by_test_id("stSelectbox").filter(has_text="Target column").wait_for()
-    _idle(page)
+    _choose_uploads(page, server, model_path, data_path)
     page.get_by_role("button", name="Load uploads").click()
     page.get_by_text("Loaded the uploads.").wait_for()
     _idle(page)
