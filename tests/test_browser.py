@@ -307,8 +307,8 @@ def test_upload_explain_and_isolate_sessions(
     print(f"browser flow took {time.monotonic() - started:.1f} s")
 
 
-def _workers(parent: int) -> list[int]:
-    """Live model worker processes started by the server."""
+def children(parent: int) -> list[int]:
+    """The live (not zombie) child processes of ``parent``, from /proc."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -316,9 +316,20 @@ def _workers(parent: int) -> list[int]:
         except OSError:
             continue
         if int(fields[1]) == parent and fields[0] != "Z":
-            cmdline = (stat.parent / "cmdline").read_bytes()
-            if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
-                found.append(int(stat.parent.name))
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _workers(parent: int) -> list[int]:
+    """Live model worker processes started by the server."""
+    found = []
+    for pid in children(parent):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
+            found.append(pid)
     return found
 
 

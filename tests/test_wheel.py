@@ -34,6 +34,7 @@ from test_browser import (
     _no_errors,
     _open,
     _shot,
+    children,
     wait_healthy,
 )
 
@@ -104,18 +105,6 @@ def test_the_installed_wheel_loads_a_bundled_example(venv: Path, tmp_path: Path)
     assert "digits" in listed and "sentiment" in listed
 
 
-def _children(parent: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
-
-
 @pytest.fixture
 def served(venv: Path, tmp_path: Path) -> Iterator[str]:
     """``explain app`` of the venv, run from an empty folder, on a free loopback port."""
@@ -129,10 +118,10 @@ def served(venv: Path, tmp_path: Path) -> Iterator[str]:
         cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env=_env(),
     )
     url = f"http://127.0.0.1:{port}"
-    children: list[int] = []
+    spawned: list[int] = []
     try:
         wait_healthy(proc, url, log_path, "explain app")
-        children = _children(proc.pid)
+        spawned = children(proc.pid)
         yield url
     finally:
         proc.terminate()  # explain app passes it on to streamlit
@@ -143,9 +132,9 @@ def served(venv: Path, tmp_path: Path) -> Iterator[str]:
             proc.wait()
         log.close()
         deadline = time.monotonic() + 15
-        while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        while any(Path(f"/proc/{pid}").exists() for pid in spawned) and time.monotonic() < deadline:
             time.sleep(0.2)
-        left = [pid for pid in children if Path(f"/proc/{pid}/cmdline").exists()
+        left = [pid for pid in spawned if Path(f"/proc/{pid}/cmdline").exists()
                 and b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         for pid in left:
             os.kill(pid, 9)
