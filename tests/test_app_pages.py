@@ -15,6 +15,7 @@ import explain
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from explain.app.groups import NO_COLUMNS
 from explain.app.navigation import page_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -307,6 +308,13 @@ def test_performance_and_error_analysis_pages_on_images_and_texts(name: str) -> 
 
 
 # --- the Fairness page -----------------------------------------------------------------------
+def test_fairness_page_without_a_column_to_group_by_says_only_that() -> None:
+    at = _loaded("breast_cancer")  # thirty continuous features, no metadata
+    at.switch_page(str(page_file("fairness"))).run()
+    _ok(at)
+    assert [i.value for i in at.info] == [NO_COLUMNS] and not at.button and not at.multiselect
+
+
 def test_fairness_page_regression_verdict_groups_balance_importance_and_flips() -> None:
     at = _loaded("diabetes")
     at.switch_page(str(page_file("fairness"))).run()

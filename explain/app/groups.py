@@ -34,7 +34,7 @@ def assessment(model: SessionModel, data: Dataset) -> Fairness | None:
     options = choices.sensitive_columns(data)
     if not options:
         st.info(NO_COLUMNS)
-        return None
+        st.stop()  # nothing to choose, so no Run button and nothing more to say
     left, right = st.columns([2, 1])
     columns = kept(left.multiselect, "Sensitive columns", key="fair.columns", default=[], options=options,
                    placeholder="choose one or more (several make intersectional groups)",
