@@ -45,7 +45,7 @@ __all__ = ["gradient_search", "MARGIN"]
 
 MARGIN = 0.2  # logits (classifiers) the target must lead by, or a share of the range (regression)
 SHRINK, DIVERSITY = 0.05, 0.02  # soft threshold per step (scale units); diversity weight
-STEPS, RATE, PATIENCE = 400, 0.1, 30
+STEPS, RATE, PATIENCE = 100, 0.1, 30
 
 
 def gradient_search(model: Model, query: np.ndarray, goal: Goal, c: Constraints, *, n: int, seed: int,
@@ -78,7 +78,7 @@ def gradient_search(model: Model, query: np.ndarray, goal: Goal, c: Constraints,
             d.copy_(torch.clamp(torch.sign(d) * torch.relu(d.abs() - SHRINK), low, high) * mask)
             valid = (hinge.detach() <= 0).cpu().numpy()
             cost = proximity.detach().cpu().numpy()
-            better = valid & (cost < best_cost - 1e-3)
+            better = valid & (cost < best_cost - 1e-2)
             if better.any():
                 best[better] = x.detach().cpu().numpy()[better]
                 best_cost[better] = cost[better]
