@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parent / "README.md"
@@ -19,3 +20,11 @@ def write_section(heading: str, text: str, intro: str = "# Benchmarks\n") -> Non
     else:
         new = old.rstrip() + "\n\n" + text.rstrip() + "\n"
     README.write_text(new, encoding="utf-8")
+
+
+def publish(heading: str, text: str, write: bool) -> None:
+    """Print a benchmark's section and, when ``write``, put it in bench/README.md and say so."""
+    print(text)
+    if write:
+        write_section(heading, text)
+        print("wrote bench/README.md", file=sys.stderr)

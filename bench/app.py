@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._machine import load_average
-from bench._readme import write_section
+from bench._readme import publish
 
 HEADING = "## App timings"
 ROOT = Path(__file__).resolve().parent.parent
@@ -424,10 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     loads = f"{load_before} before, {load_average()} after"
     command = " ".join(["python -m bench app", *(sys.argv[1:] if argv is None else argv)])
     text = section(sessions, re.sub(r"\s*--no-write", "", command), loads, args.quick, busy, wall)
-    print(text)
-    if not args.no_write:
-        write_section(HEADING, text)
-        print("wrote bench/README.md", file=sys.stderr)
+    publish(HEADING, text, write=not args.no_write)
     return 0
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from bench._machine import load_average, machine
-from bench._readme import write_section
+from bench._readme import publish
 
 HEADING = "## Compressed models: int8 and pruning"
 EXAMPLES = ("breast_cancer", "digits", "diabetes", "vit_digits")
@@ -131,10 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m bench compression", *(sys.argv[1:] if argv is None else argv)])
     text = section(rows, bests, command.replace(" --no-write", ""), args.keep, wall,
                    f"{load_before} before, {load_average()} after")
-    print(text)
-    if not args.no_write:
-        write_section(HEADING, text)
-        print("wrote bench/README.md", file=sys.stderr)
+    publish(HEADING, text, write=not args.no_write)
     return 0
 
 

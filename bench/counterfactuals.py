@@ -50,7 +50,7 @@ import torch
 from torch import nn
 
 from bench._machine import load_average, machine
-from bench._readme import write_section
+from bench._readme import publish
 
 HEADING = "## Counterfactuals vs dice-ml and the nearest row"
 N = 3
@@ -552,10 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m bench counterfactuals", *(sys.argv[1:] if argv is None else argv)])
     busy = load_before != "unknown" and float(load_before.split()[0]) > (os.cpu_count() or 1)
     text = section(tallies, cases, command.replace(" --no-write", ""), wall, loads, verdict(tallies), busy)
-    print(text)
-    if not args.no_write:
-        write_section(HEADING, text)
-        print("wrote bench/README.md", file=sys.stderr)
+    publish(HEADING, text, write=not args.no_write)
     return 0
 
 

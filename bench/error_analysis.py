@@ -38,7 +38,7 @@ from torch import nn
 
 from bench._machine import load_average, machine
 from bench._measure import Timing, measure, peak_rss_available
-from bench._readme import write_section
+from bench._readme import publish
 
 HEADING = "## Error analysis at scale vs scikit-learn's tree"
 FEATURES = 10
@@ -257,10 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     loads = f"{load_before} before, {load_average()} after"
     command = " ".join(["python -m bench error_analysis", *(sys.argv[1:] if argv is None else argv)])
     text = section(rows, command.replace(" --no-write", ""), memory, wall, loads, busy)
-    print(text)
-    if not args.no_write:
-        write_section(HEADING, text)
-        print("wrote bench/README.md", file=sys.stderr)
+    publish(HEADING, text, write=not args.no_write)
     return 0
 
 

@@ -40,7 +40,7 @@ from torch import nn
 
 from bench._machine import load_average, machine
 from bench._measure import Timing, measure, peak_rss_available
-from bench._readme import write_section
+from bench._readme import publish
 
 HEADING = "## Dataset-wide global importance"
 BATCH = 256
@@ -293,10 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     loads = f"{load_before} before, {load_average()} after"
     command = " ".join(["python -m bench global_importance", *(sys.argv[1:] if argv is None else argv)])
     text = section(rows, cases, command.replace(" --no-write", ""), memory, wall, loads, args.quick, busy)
-    print(text)
-    if not args.no_write:
-        write_section(HEADING, text)
-        print("wrote bench/README.md", file=sys.stderr)
+    publish(HEADING, text, write=not args.no_write)
     print(f"total {wall:.0f} s", file=sys.stderr)
     return 0 if all(r.ok for r in rows) else 1
 
